@@ -1,0 +1,63 @@
+package dev.httptrace.http;
+
+import java.util.List;
+
+/**
+ * One HTTP exchange: a request and the response that answered it (or none).
+ *
+ * @param ifindex   interface the request was seen on (0 offline)
+ * @param ipv6      true for IPv6 connections
+ * @param client    the side that sent the request
+ * @param server    the side that answered
+ * @param request   the request
+ * @param response  the final (non-1xx) response, or null when the request went unanswered
+ * @param trace     what httptrace itself knows about the capture of this exchange
+ */
+public record Exchange(int ifindex, boolean ipv6, Endpoint client, Endpoint server,
+                       Request request, Response response, TraceInfo trace) {
+
+    /** An IP address (4 or 16 bytes) and a TCP port. */
+    public record Endpoint(byte[] address, int port) {}
+
+    /** One header line as sent: the name keeps its case, the value is trimmed of surrounding whitespace. */
+    public record Header(String name, String value) {}
+
+    /**
+     * @param timestampNanos epoch nanoseconds of the request's first byte
+     * @param method         e.g. GET
+     * @param target         the request-target as sent (path and query, or absolute form)
+     * @param version        "1.0" or "1.1"
+     * @param headers        header lines in order
+     * @param headTruncated  the head was longer than the head limit; headers are those seen
+     * @param bodySize       request body bytes (0 when none; chunked framing not counted)
+     */
+    public record Request(long timestampNanos, String method, String target, String version,
+                          List<Header> headers, boolean headTruncated, long bodySize) {}
+
+    /**
+     * @param timestampNanos epoch nanoseconds of the response's first byte
+     * @param statusCode     e.g. 200
+     * @param reason         reason phrase as sent (may be empty)
+     * @param version        "1.0" or "1.1"
+     * @param headers        header lines in order
+     * @param headTruncated  the head was longer than the head limit
+     * @param bodySize       response body bytes; for chunked bodies the sum of the chunk
+     *                       sizes (framing not counted), as Content-Length would have said
+     */
+    public record Response(long timestampNanos, int statusCode, String reason, String version,
+                           List<Header> headers, boolean headTruncated, long bodySize) {}
+
+    /**
+     * What the capture itself says about this exchange.
+     *
+     * @param unanswered   why no response was reported, or null when one was: "closed"
+     *                     (connection ended), "timeout" (flow idle too long), "capture_end"
+     *                     (the trace stopped first)
+     * @param gap          bytes of this exchange were missing from the capture (lost
+     *                     samples, snap length, joined mid-message)
+     * @param retransmissions segments of this connection seen again and skipped so far
+     * @param upgraded     the connection switched protocol (Upgrade / CONNECT); what
+     *                     follows on it is not parsed as HTTP
+     */
+    public record TraceInfo(String unanswered, boolean gap, long retransmissions, boolean upgraded) {}
+}

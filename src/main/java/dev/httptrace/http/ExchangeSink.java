@@ -1,0 +1,7 @@
+package dev.httptrace.http;
+
+/** Receives exchanges as they complete, in completion order. */
+@FunctionalInterface
+public interface ExchangeSink {
+    void exchange(Exchange exchange);
+}

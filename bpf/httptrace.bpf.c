@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Socket filter attached to a raw AF_PACKET socket. For every packet it parses
+ * IPv4/IPv6 and TCP (802.1Q/802.1ad tags included), drops in the kernel what user
+ * space would drop anyway, and writes one record per remaining TCP segment to a
+ * perf buffer: a fixed header plus a bounded prefix of the payload.
+ *
+ * It always returns 0, so the raw socket itself never queues a packet: the perf
+ * buffer is the only way out.
+ */
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/tcp.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "httptrace_event.h"
+
+/* Set by the loader before the program is loaded. */
+const volatile __u32 snaplen = HT_DEFAULT_SNAPLEN;
+const volatile __u32 loopback_ifindex = 1;
+const volatile __u8 filter_ports = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(__u32));
+} events SEC(".maps");
+
+/* Ports asked for (either end of the connection); filled before attaching. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, HT_MAX_PORTS);
+	__type(key, __u16);
+	__type(value, __u8);
+} ports SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, HT_CNT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+/*
+ * A record is too big for the 512-byte BPF stack: build it in this CPU's slot. A
+ * plain array indexed by CPU, because per-CPU map values are limited to 32 KiB;
+ * the loader sizes it to the number of possible CPUs. Socket filters run with
+ * migration disabled, so a CPU's slot has one user at a time.
+ */
+struct event_slot {
+	struct ht_event hdr;
+	__u8 payload[HT_MAX_SNAPLEN];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct event_slot);
+} slots SEC(".maps");
+
+#define IPV6_EXT_HEADERS_MAX 4
+#define IP_FRAG_OFFSET_MASK 0x1fff
+
+static __always_inline void count(__u32 index)
+{
+	__u64 *value = bpf_map_lookup_elem(&counters, &index);
+
+	if (value)
+		*value += 1;
+}
+
+static __always_inline int port_wanted(__u16 sport, __u16 dport)
+{
+	if (!filter_ports)
+		return 1;
+	return bpf_map_lookup_elem(&ports, &sport) || bpf_map_lookup_elem(&ports, &dport);
+}
+
+SEC("socket")
+int httptrace_filter(struct __sk_buff *skb)
+{
+	struct ht_event *ev;
+	struct event_slot *s;
+	struct tcphdr tcp;
+	__u32 cpu = bpf_get_smp_processor_id(), off = 0, ip_payload_len, tcp_hdr_len, payload_len, len;
+	__u16 proto = bpf_ntohs(skb->protocol);
+	__u8 next_header;
+
+	count(HT_CNT_PACKETS);
+
+	/* On loopback every packet is seen twice; keep the incoming copy. */
+	if (skb->pkt_type == PACKET_OUTGOING && skb->ifindex == loopback_ifindex) {
+		count(HT_CNT_LOOP_DUP);
+		return 0;
+	}
+
+	s = bpf_map_lookup_elem(&slots, &cpu);
+	if (!s)
+		return 0;
+	ev = &s->hdr;
+	__builtin_memset(ev, 0, sizeof(*ev));
+
+	/* VLAN tags not taken off by the driver sit in front of the network header. */
+	for (int i = 0; i < 2; i++) {
+		__be16 inner;
+
+		if (proto != ETH_P_8021Q && proto != ETH_P_8021AD)
+			break;
+		if (bpf_skb_load_bytes_relative(skb, off + 2, &inner, sizeof(inner), BPF_HDR_START_NET))
+			return 0;
+		proto = bpf_ntohs(inner);
+		off += 4;
+	}
+
+	if (proto == ETH_P_IP) {
+		struct iphdr ip;
+
+		if (bpf_skb_load_bytes_relative(skb, off, &ip, sizeof(ip), BPF_HDR_START_NET))
+			return 0;
+		if (ip.protocol != IPPROTO_TCP || (bpf_ntohs(ip.frag_off) & IP_FRAG_OFFSET_MASK))
+			return 0;
+		if (ip.ihl < 5 || bpf_ntohs(ip.tot_len) < ip.ihl * 4)
+			return 0;
+		ev->family = 4;
+		__builtin_memcpy(ev->saddr, &ip.saddr, 4);
+		__builtin_memcpy(ev->daddr, &ip.daddr, 4);
+		ip_payload_len = bpf_ntohs(ip.tot_len) - ip.ihl * 4;
+		off += ip.ihl * 4;
+	} else if (proto == ETH_P_IPV6) {
+		struct ipv6hdr ip6;
+
+		if (bpf_skb_load_bytes_relative(skb, off, &ip6, sizeof(ip6), BPF_HDR_START_NET))
+			return 0;
+		ev->family = 6;
+		__builtin_memcpy(ev->saddr, &ip6.saddr, 16);
+		__builtin_memcpy(ev->daddr, &ip6.daddr, 16);
+		ip_payload_len = bpf_ntohs(ip6.payload_len);
+		next_header = ip6.nexthdr;
+		off += sizeof(ip6);
+		/* Skip hop-by-hop, routing and destination options headers. */
+		for (int i = 0; i < IPV6_EXT_HEADERS_MAX; i++) {
+			__u8 ext[2];
+
+			if (next_header != IPPROTO_HOPOPTS && next_header != IPPROTO_ROUTING &&
+			    next_header != IPPROTO_DSTOPTS)
+				break;
+			if (bpf_skb_load_bytes_relative(skb, off, ext, sizeof(ext), BPF_HDR_START_NET))
+				return 0;
+			next_header = ext[0];
+			if (ip_payload_len < (ext[1] + 1) * 8)
+				return 0;
+			ip_payload_len -= (ext[1] + 1) * 8;
+			off += (ext[1] + 1) * 8;
+		}
+		if (next_header != IPPROTO_TCP)
+			return 0;
+	} else {
+		return 0;
+	}
+	count(HT_CNT_TCP);
+
+	if (bpf_skb_load_bytes_relative(skb, off, &tcp, sizeof(tcp), BPF_HDR_START_NET))
+		return 0;
+	ev->sport = bpf_ntohs(tcp.source);
+	ev->dport = bpf_ntohs(tcp.dest);
+	if (!port_wanted(ev->sport, ev->dport)) {
+		count(HT_CNT_PORT_MISS);
+		return 0;
+	}
+
+	tcp_hdr_len = tcp.doff * 4;
+	if (tcp_hdr_len < sizeof(tcp) || ip_payload_len < tcp_hdr_len)
+		return 0;
+	payload_len = ip_payload_len - tcp_hdr_len;
+	/* Byte 13 of the TCP header holds the flags. */
+	ev->tcp_flags = ((__u8 *)&tcp)[13];
+
+	/* Pure ACKs are most packets and say nothing about HTTP; SYN/FIN/RST start and end flows. */
+	if (payload_len == 0 && !(ev->tcp_flags & 0x07)) {
+		count(HT_CNT_NO_PAYLOAD);
+		return 0;
+	}
+
+	ev->timestamp_ns = bpf_ktime_get_ns();
+	ev->ifindex = skb->ifindex;
+	ev->seq = bpf_ntohl(tcp.seq);
+	ev->ack = bpf_ntohl(tcp.ack_seq);
+	ev->payload_len = payload_len;
+	off += tcp_hdr_len;
+
+	len = payload_len < snaplen ? payload_len : snaplen;
+	if (len > 0) {
+		/* Clamp again where the verifier can see it: 1 <= len <= HT_MAX_SNAPLEN. */
+		len &= HT_MAX_SNAPLEN * 2 - 1;
+		if (len < 1 || len > HT_MAX_SNAPLEN)
+			return 0;
+		if (bpf_skb_load_bytes_relative(skb, off, s->payload, len, BPF_HDR_START_NET)) {
+			/* Shorter than the IP header said (a trimmed frame): keep what the header alone says. */
+			len = 0;
+		}
+	}
+	ev->captured_len = len;
+
+	if (bpf_perf_event_output(skb, &events, BPF_F_CURRENT_CPU, s,
+				  sizeof(struct ht_event) + (len & (HT_MAX_SNAPLEN * 2 - 1))))
+		count(HT_CNT_EMIT_FAILED);
+	else
+		count(HT_CNT_EMITTED);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,388 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The shim Java calls through Panama FFM: loads the socket filter from the embedded
+ * skeleton, attaches it to a raw AF_PACKET socket, and drains the perf buffer in
+ * batches into a buffer Java owns (one downcall per batch, never an upcall).
+ */
+#include <errno.h>
+#include <net/if.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <linux/perf_event.h>
+#include <sys/socket.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "httptrace_event.h"
+#include "httptrace.skel.h"
+#include "httptrace.h"
+
+struct ht_tracer {
+	struct httptrace_bpf *skel;
+	struct perf_buffer *pb;
+	int sock;
+	size_t ring_bytes;
+	/* Where the sample callback copies records during one ht_poll. */
+	unsigned char *out;
+	size_t out_cap;
+	size_t out_len;
+	uint64_t lost;
+	uint64_t received;
+	uint64_t overflow;
+};
+
+/* The tail of what libbpf printed, so a verifier rejection can be shown to the user. */
+static char libbpf_log[8192];
+static size_t libbpf_log_len;
+
+static int log_libbpf(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	char line[1024];
+	int n;
+
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	n = vsnprintf(line, sizeof(line), fmt, args);
+	if (n <= 0)
+		return 0;
+	if ((size_t)n >= sizeof(line))
+		n = sizeof(line) - 1;
+	if (libbpf_log_len + n >= sizeof(libbpf_log)) {
+		/* Keep the newest half: the verifier's verdict is at the end. */
+		size_t keep = sizeof(libbpf_log) / 2;
+
+		memmove(libbpf_log, libbpf_log + libbpf_log_len - keep, keep);
+		libbpf_log_len = keep;
+	}
+	memcpy(libbpf_log + libbpf_log_len, line, n);
+	libbpf_log_len += n;
+	libbpf_log[libbpf_log_len] = '\0';
+	return 0;
+}
+
+/* Copies the last max_lines lines of the libbpf log into dst (lines joined by '\n'). */
+static void last_log_lines(char *dst, size_t dstlen, int max_lines)
+{
+	size_t end = libbpf_log_len, start;
+	int lines = 0;
+
+	while (end > 0 && libbpf_log[end - 1] == '\n')
+		end--;
+	start = end;
+	while (start > 0) {
+		if (libbpf_log[start - 1] == '\n' && ++lines == max_lines)
+			break;
+		start--;
+	}
+	snprintf(dst, dstlen, "%.*s", (int)(end - start), libbpf_log + start);
+}
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list args;
+
+	if (!err || errlen == 0)
+		return;
+	va_start(args, fmt);
+	vsnprintf(err, errlen, fmt, args);
+	va_end(args);
+}
+
+int ht_event_layout(int32_t *out, int n)
+{
+	int32_t layout[HT_LAYOUT_COUNT] = {
+		[HT_LAYOUT_SIZE] = sizeof(struct ht_event),
+		[HT_LAYOUT_TIMESTAMP] = offsetof(struct ht_event, timestamp_ns),
+		[HT_LAYOUT_IFINDEX] = offsetof(struct ht_event, ifindex),
+		[HT_LAYOUT_PAYLOAD_LEN] = offsetof(struct ht_event, payload_len),
+		[HT_LAYOUT_SADDR] = offsetof(struct ht_event, saddr),
+		[HT_LAYOUT_DADDR] = offsetof(struct ht_event, daddr),
+		[HT_LAYOUT_SEQ] = offsetof(struct ht_event, seq),
+		[HT_LAYOUT_ACK] = offsetof(struct ht_event, ack),
+		[HT_LAYOUT_SPORT] = offsetof(struct ht_event, sport),
+		[HT_LAYOUT_DPORT] = offsetof(struct ht_event, dport),
+		[HT_LAYOUT_CAPTURED_LEN] = offsetof(struct ht_event, captured_len),
+		[HT_LAYOUT_FAMILY] = offsetof(struct ht_event, family),
+		[HT_LAYOUT_TCP_FLAGS] = offsetof(struct ht_event, tcp_flags),
+		[HT_LAYOUT_MAX_SNAPLEN] = HT_MAX_SNAPLEN,
+	};
+
+	for (int i = 0; i < n && i < HT_LAYOUT_COUNT; i++)
+		out[i] = layout[i];
+	return HT_LAYOUT_COUNT;
+}
+
+static void copy_record(struct ht_tracer *ht, const void *data, size_t size)
+{
+	const struct ht_event *ev = data;
+	size_t len, padded;
+
+	if (size < sizeof(*ev))
+		return;
+	len = sizeof(*ev) + ev->captured_len;
+	if (len > size)
+		return;
+	padded = (len + 7) & ~(size_t)7;
+	if (!ht->out || ht->out_len + padded > ht->out_cap) {
+		ht->overflow++;
+		return;
+	}
+	memcpy(ht->out + ht->out_len, data, len);
+	memset(ht->out + ht->out_len + len, 0, padded - len);
+	ht->out_len += padded;
+	ht->received++;
+}
+
+/* Raw perf records: samples carry our record, LOST records count what the ring dropped. */
+static enum bpf_perf_event_ret on_perf_record(void *ctx, int cpu, struct perf_event_header *hdr)
+{
+	struct ht_tracer *ht = ctx;
+
+	(void)cpu;
+	if (hdr->type == PERF_RECORD_SAMPLE) {
+		struct {
+			struct perf_event_header hdr;
+			uint32_t size;
+			unsigned char data[];
+		} *sample = (void *)hdr;
+
+		copy_record(ht, sample->data, sample->size);
+	} else if (hdr->type == PERF_RECORD_LOST) {
+		struct {
+			struct perf_event_header hdr;
+			uint64_t id;
+			uint64_t lost;
+		} *lost = (void *)hdr;
+
+		ht->lost += lost->lost;
+	}
+	return LIBBPF_PERF_EVENT_CONT;
+}
+
+struct ht_tracer *ht_open(uint32_t snaplen, const uint16_t *ports, int nports,
+			  uint32_t perf_pages, char *err, size_t errlen, int *errnum)
+{
+	struct perf_event_attr attr = {0};
+	struct ht_tracer *ht;
+	unsigned int lo;
+	int ret;
+
+	libbpf_set_print(log_libbpf);
+	libbpf_log_len = 0;
+	libbpf_log[0] = '\0';
+	*errnum = 0;
+
+	if (snaplen > HT_MAX_SNAPLEN || nports < 0 || nports > HT_MAX_PORTS ||
+	    perf_pages == 0 || (perf_pages & (perf_pages - 1))) {
+		set_err(err, errlen, "invalid settings: snaplen must be <= %d, at most %d ports, "
+			"perf pages a power of two", HT_MAX_SNAPLEN, HT_MAX_PORTS);
+		*errnum = EINVAL;
+		return NULL;
+	}
+	ht = calloc(1, sizeof(*ht));
+	if (!ht) {
+		*errnum = ENOMEM;
+		return NULL;
+	}
+	ht->sock = -1;
+
+	ht->skel = httptrace_bpf__open();
+	if (!ht->skel) {
+		*errnum = errno;
+		set_err(err, errlen, "cannot open the BPF object: %s", strerror(errno));
+		goto fail;
+	}
+	lo = if_nametoindex("lo");
+	ht->skel->rodata->snaplen = snaplen;
+	ht->skel->rodata->loopback_ifindex = lo ? lo : 1;
+	ht->skel->rodata->filter_ports = nports > 0;
+	ret = bpf_map__set_max_entries(ht->skel->maps.slots, libbpf_num_possible_cpus());
+	if (ret) {
+		*errnum = -ret;
+		set_err(err, errlen, "cannot size the record slots: %s", strerror(-ret));
+		goto fail;
+	}
+
+	ret = httptrace_bpf__load(ht->skel);
+	if (ret) {
+		char log[2048];
+
+		*errnum = -ret;
+		last_log_lines(log, sizeof(log), 8);
+		if (-ret == EPERM)
+			set_err(err, errlen, "loading the BPF program was refused (%s): run as root "
+				"or with CAP_BPF and CAP_NET_ADMIN", strerror(-ret));
+		else
+			set_err(err, errlen, "the kernel refused the BPF program (%s); "
+				"verifier's last lines:\n%s", strerror(-ret), log);
+		goto fail;
+	}
+
+	for (int i = 0; i < nports; i++) {
+		uint8_t yes = 1;
+
+		ret = bpf_map__update_elem(ht->skel->maps.ports, &ports[i], sizeof(ports[i]),
+					   &yes, sizeof(yes), BPF_ANY);
+		if (ret) {
+			*errnum = -ret;
+			set_err(err, errlen, "cannot set port %u: %s", ports[i], strerror(-ret));
+			goto fail;
+		}
+	}
+
+	attr.type = PERF_TYPE_SOFTWARE;
+	attr.config = PERF_COUNT_SW_BPF_OUTPUT;
+	attr.sample_type = PERF_SAMPLE_RAW;
+	attr.sample_period = 1;
+	/*
+	 * Wake the reader when a quarter of the ring is used, not per sample: a wake-up
+	 * per packet costs the traced server most of its throughput. ht_poll's timeout
+	 * drains a quiet ring, so a lone request still shows up promptly.
+	 */
+	attr.watermark = 1;
+	ht->ring_bytes = (size_t)perf_pages * (size_t)sysconf(_SC_PAGESIZE);
+	attr.wakeup_watermark = ht->ring_bytes / 4;
+	ht->pb = perf_buffer__new_raw(bpf_map__fd(ht->skel->maps.events), perf_pages, &attr,
+				      on_perf_record, ht, NULL);
+	if (!ht->pb) {
+		*errnum = errno;
+		set_err(err, errlen, "cannot open the perf buffer: %s", strerror(errno));
+		goto fail;
+	}
+	return ht;
+fail:
+	ht_close(ht);
+	return NULL;
+}
+
+int ht_attach(struct ht_tracer *ht, const char *ifname, char *err, size_t errlen)
+{
+	struct sockaddr_ll addr = {0};
+	int prog_fd = bpf_program__fd(ht->skel->progs.httptrace_filter);
+	unsigned int ifindex = 0;
+	int ret;
+
+	if (ifname && ifname[0]) {
+		ifindex = if_nametoindex(ifname);
+		if (!ifindex) {
+			set_err(err, errlen, "no interface named '%s'", ifname);
+			return -ENODEV;
+		}
+	}
+	/* Protocol 0 receives nothing until bind(): the filter is in place before traffic. */
+	ht->sock = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (ht->sock < 0) {
+		ret = -errno;
+		set_err(err, errlen, "cannot open a raw packet socket (%s): run as root or with "
+			"CAP_NET_RAW", strerror(errno));
+		return ret;
+	}
+	if (setsockopt(ht->sock, SOL_SOCKET, SO_ATTACH_BPF, &prog_fd, sizeof(prog_fd))) {
+		ret = -errno;
+		set_err(err, errlen, "cannot attach the socket filter: %s", strerror(errno));
+		return ret;
+	}
+	addr.sll_family = AF_PACKET;
+	addr.sll_protocol = htons(ETH_P_ALL);
+	addr.sll_ifindex = ifindex;
+	if (bind(ht->sock, (struct sockaddr *)&addr, sizeof(addr))) {
+		ret = -errno;
+		set_err(err, errlen, "cannot bind the packet socket to '%s': %s",
+			ifindex ? ifname : "all interfaces", strerror(errno));
+		return ret;
+	}
+	return 0;
+}
+
+long ht_poll(struct ht_tracer *ht, void *buf, size_t cap, int timeout_ms)
+{
+	int ret;
+
+	ht->out = buf;
+	ht->out_cap = cap;
+	ht->out_len = 0;
+	/* Wait for a ring to pass its watermark (or the timeout), then drain every ring. */
+	ret = perf_buffer__poll(ht->pb, timeout_ms);
+	if (ret >= 0 || ret == -EINTR)
+		ret = perf_buffer__consume(ht->pb);
+	ht->out = NULL;
+	if (ret < 0 && ret != -EINTR)
+		return ret;
+	return (long)ht->out_len;
+}
+
+size_t ht_poll_buffer_size(struct ht_tracer *ht)
+{
+	return perf_buffer__buffer_cnt(ht->pb) * ht->ring_bytes;
+}
+
+int64_t ht_realtime_offset_ns(void)
+{
+	struct timespec mono, real;
+
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	clock_gettime(CLOCK_REALTIME, &real);
+	return ((int64_t)real.tv_sec - mono.tv_sec) * 1000000000LL +
+	       ((int64_t)real.tv_nsec - mono.tv_nsec);
+}
+
+int ht_stats(struct ht_tracer *ht, uint64_t *out, int n)
+{
+	uint64_t stats[HT_STAT_MAX] = {0};
+	int ncpus = libbpf_num_possible_cpus();
+
+	if (ncpus > 0) {
+		uint64_t *values = calloc(ncpus, sizeof(*values));
+
+		for (uint32_t key = 0; values && key < HT_CNT_MAX; key++) {
+			if (bpf_map__lookup_elem(ht->skel->maps.counters, &key, sizeof(key), values,
+						 ncpus * sizeof(*values), 0))
+				continue;
+			for (int cpu = 0; cpu < ncpus; cpu++)
+				stats[key] += values[cpu];
+		}
+		free(values);
+	}
+	stats[HT_STAT_LOST] = ht->lost;
+	stats[HT_STAT_RECEIVED] = ht->received;
+	stats[HT_STAT_OVERFLOW] = ht->overflow;
+	for (int i = 0; i < n && i < HT_STAT_MAX; i++)
+		out[i] = stats[i];
+	return HT_STAT_MAX;
+}
+
+long ht_test_run(struct ht_tracer *ht, const void *frame, uint32_t len, void *buf, size_t cap)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame, .data_size_in = len, .repeat = 1);
+	int ret;
+
+	ret = bpf_prog_test_run_opts(bpf_program__fd(ht->skel->progs.httptrace_filter), &opts);
+	if (ret)
+		return -errno;
+	ht->out = buf;
+	ht->out_cap = cap;
+	ht->out_len = 0;
+	ret = perf_buffer__consume(ht->pb);
+	ht->out = NULL;
+	if (ret < 0)
+		return ret;
+	return (long)ht->out_len;
+}
+
+void ht_close(struct ht_tracer *ht)
+{
+	if (!ht)
+		return;
+	/* Closing the socket detaches the filter; destroying the skeleton unloads it. */
+	if (ht->sock >= 0)
+		close(ht->sock);
+	perf_buffer__free(ht->pb);
+	httptrace_bpf__destroy(ht->skel);
+	free(ht);
+}

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The flat C API that Java binds with Panama FFM downcalls. Every function returns
+ * 0 or a count on success and a negative errno on failure; setup functions also
+ * write a one-line message into the caller's err buffer.
+ */
+#ifndef HTTPTRACE_SHIM_H
+#define HTTPTRACE_SHIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct ht_tracer;
+
+/* Indexes of ht_stats() values. */
+enum ht_stat {
+	HT_STAT_PACKETS = 0,   /* packets the filter ran on (kernel) */
+	HT_STAT_TCP,           /* TCP packets (kernel) */
+	HT_STAT_LOOP_DUP,      /* loopback duplicates dropped (kernel) */
+	HT_STAT_PORT_MISS,     /* packets on other ports dropped (kernel) */
+	HT_STAT_NO_PAYLOAD,    /* pure ACKs dropped (kernel) */
+	HT_STAT_EMITTED,       /* records written to the perf buffer (kernel) */
+	HT_STAT_EMIT_FAILED,   /* records the kernel could not write: ring full */
+	HT_STAT_LOST,          /* samples the perf buffer reported lost */
+	HT_STAT_RECEIVED,      /* records copied to the caller */
+	HT_STAT_OVERFLOW,      /* records dropped because the caller's buffer was full */
+	HT_STAT_MAX,
+};
+
+/* Indexes of ht_event_layout() values. */
+enum ht_layout {
+	HT_LAYOUT_SIZE = 0,
+	HT_LAYOUT_TIMESTAMP,
+	HT_LAYOUT_IFINDEX,
+	HT_LAYOUT_PAYLOAD_LEN,
+	HT_LAYOUT_SADDR,
+	HT_LAYOUT_DADDR,
+	HT_LAYOUT_SEQ,
+	HT_LAYOUT_ACK,
+	HT_LAYOUT_SPORT,
+	HT_LAYOUT_DPORT,
+	HT_LAYOUT_CAPTURED_LEN,
+	HT_LAYOUT_FAMILY,
+	HT_LAYOUT_TCP_FLAGS,
+	HT_LAYOUT_MAX_SNAPLEN,
+	HT_LAYOUT_COUNT,
+};
+
+/* Writes up to n layout values (see enum ht_layout); returns how many exist. */
+int ht_event_layout(int32_t *out, int n);
+
+/*
+ * Loads the socket filter with its settings and opens the perf buffer
+ * (perf_pages pages per CPU, a power of two). ports may be NULL when nports is 0.
+ */
+struct ht_tracer *ht_open(uint32_t snaplen, const uint16_t *ports, int nports,
+			  uint32_t perf_pages, char *err, size_t errlen, int *errnum);
+
+/* Opens a raw AF_PACKET socket on ifname ("" = every interface) and attaches the filter. */
+int ht_attach(struct ht_tracer *ht, const char *ifname, char *err, size_t errlen);
+
+/*
+ * Waits up to timeout_ms for records, then copies every pending record into buf:
+ * each is a struct ht_event followed by its payload, padded to 8 bytes. Returns the
+ * bytes written, 0 on timeout or signal, or a negative errno.
+ */
+long ht_poll(struct ht_tracer *ht, void *buf, size_t cap, int timeout_ms);
+
+/* Bytes a poll buffer needs so that one poll never overflows: every ring's size. */
+size_t ht_poll_buffer_size(struct ht_tracer *ht);
+
+/* CLOCK_REALTIME minus CLOCK_MONOTONIC, in ns: adds to ht_event.timestamp_ns. */
+int64_t ht_realtime_offset_ns(void);
+
+/* Writes up to n counters (see enum ht_stat); returns how many exist. */
+int ht_stats(struct ht_tracer *ht, uint64_t *out, int n);
+
+/*
+ * Runs the filter once on a frame with BPF_PROG_TEST_RUN (the kernel's own test
+ * hook, no socket needed) and copies what it emitted into buf like ht_poll.
+ */
+long ht_test_run(struct ht_tracer *ht, const void *frame, uint32_t len, void *buf, size_t cap);
+
+/* Detaches and frees everything; safe with NULL. */
+void ht_close(struct ht_tracer *ht);
+
+#endif /* HTTPTRACE_SHIM_H */

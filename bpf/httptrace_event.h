@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
 /*
  * The one definition of the record the socket filter emits, shared by the BPF
  * program (bpf/httptrace.bpf.c) and the shim (src/main/c/httptrace.c). Java reads

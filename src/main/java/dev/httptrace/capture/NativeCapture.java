@@ -1,0 +1,265 @@
+package dev.httptrace.capture;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * A live capture: the socket filter loaded into the kernel, attached to a raw packet
+ * socket, and its perf buffer drained in batches into memory this object owns.
+ *
+ * <p>Not thread-safe: open, poll and close from one thread. Closing (or the process
+ * ending) closes the socket, which detaches the filter; nothing stays in the kernel.
+ */
+public final class NativeCapture implements AutoCloseable {
+
+    /** Settings fixed before the program is loaded. Empty ports: every port. */
+    public record Settings(int snaplen, List<Integer> ports, int perfPages) {
+        public static final int DEFAULT_SNAPLEN = 8192;
+        public static final int DEFAULT_PERF_PAGES = 256;
+        public static final int MAX_PORTS = 64;
+    }
+
+    /** Counters from the kernel filter and the shim, since open. */
+    public record Stats(long packets, long tcpPackets, long loopbackDuplicates, long otherPorts,
+                        long noPayload, long emitted, long emitFailed, long lostSamples,
+                        long received, long overflow) {}
+
+    // Offsets of struct ht_event (bpf/httptrace_event.h); checked against the shim at open.
+    private static final int HEADER_SIZE = 64;
+    private static final int OFF_TIMESTAMP = 0;
+    private static final int OFF_IFINDEX = 8;
+    private static final int OFF_PAYLOAD_LEN = 12;
+    private static final int OFF_SADDR = 16;
+    private static final int OFF_DADDR = 32;
+    private static final int OFF_SEQ = 48;
+    private static final int OFF_ACK = 52;
+    private static final int OFF_SPORT = 56;
+    private static final int OFF_DPORT = 58;
+    private static final int OFF_CAPTURED_LEN = 60;
+    private static final int OFF_FAMILY = 62;
+    private static final int OFF_TCP_FLAGS = 63;
+    private static final int[] EXPECTED_LAYOUT = {HEADER_SIZE, OFF_TIMESTAMP, OFF_IFINDEX,
+        OFF_PAYLOAD_LEN, OFF_SADDR, OFF_DADDR, OFF_SEQ, OFF_ACK, OFF_SPORT, OFF_DPORT,
+        OFF_CAPTURED_LEN, OFF_FAMILY, OFF_TCP_FLAGS};
+    private static final int LAYOUT_MAX_SNAPLEN = 13;
+    private static final int ERR_LEN = 4096;
+
+    private final Arena arena;
+    private final MemorySegment tracer;
+    private final MemorySegment batch;
+    private final long realtimeOffsetNanos;
+    private final ArrayList<Segment> pending = new ArrayList<>();
+    private boolean closed;
+
+    private NativeCapture(Arena arena, MemorySegment tracer, MemorySegment batch, long realtimeOffsetNanos) {
+        this.arena = arena;
+        this.tracer = tracer;
+        this.batch = batch;
+        this.realtimeOffsetNanos = realtimeOffsetNanos;
+    }
+
+    /** Largest snap length the compiled filter supports. */
+    public static int maxSnaplen() throws CaptureException {
+        return layout()[LAYOUT_MAX_SNAPLEN];
+    }
+
+    /** Loads the filter into the kernel and opens its perf buffer; nothing is captured until attach. */
+    public static NativeCapture open(Settings settings) throws CaptureException {
+        checkLayout();
+        Arena arena = Arena.ofConfined();
+        try {
+            MemorySegment ports = arena.allocate(JAVA_SHORT, Math.max(1, settings.ports().size()));
+            for (int i = 0; i < settings.ports().size(); i++) {
+                ports.setAtIndex(JAVA_SHORT, i, (short) (int) settings.ports().get(i));
+            }
+            MemorySegment err = arena.allocate(ERR_LEN);
+            MemorySegment errnum = arena.allocate(JAVA_INT);
+            MemorySegment tracer = (MemorySegment) Shim.OPEN.invokeExact(settings.snaplen(), ports,
+                    settings.ports().size(), settings.perfPages(), err, (long) ERR_LEN, errnum);
+            if (tracer.equals(MemorySegment.NULL)) {
+                int errno = errnum.get(JAVA_INT, 0);
+                var reason = errno == Errno.EPERM || errno == Errno.EACCES
+                        ? CaptureException.Reason.PERMISSION : CaptureException.Reason.BPF_REJECTED;
+                throw new CaptureException(reason, err.getString(0));
+            }
+            long size = (long) Shim.POLL_BUFFER_SIZE.invokeExact(tracer);
+            MemorySegment batch = arena.allocate(size, 8);
+            long offset = (long) Shim.REALTIME_OFFSET.invokeExact();
+            return new NativeCapture(arena, tracer, batch, offset);
+        } catch (CaptureException e) {
+            arena.close();
+            throw e;
+        } catch (Throwable t) {
+            arena.close();
+            throw new CaptureException(CaptureException.Reason.OTHER, "native call failed: " + t);
+        }
+    }
+
+    /** Attaches the filter to a raw socket on one interface, or every interface when iface is null. */
+    public void attach(String iface) throws CaptureException {
+        try (Arena call = Arena.ofConfined()) {
+            MemorySegment name = call.allocateFrom(iface == null ? "" : iface);
+            MemorySegment err = call.allocate(ERR_LEN);
+            int ret = (int) Shim.ATTACH.invokeExact(tracer, name, err, (long) ERR_LEN);
+            if (ret < 0) {
+                var reason = switch (-ret) {
+                    case Errno.EPERM, Errno.EACCES -> CaptureException.Reason.PERMISSION;
+                    case Errno.ENODEV -> CaptureException.Reason.NO_SUCH_INTERFACE;
+                    default -> CaptureException.Reason.OTHER;
+                };
+                throw new CaptureException(reason, err.getString(0));
+            }
+        } catch (CaptureException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new CaptureException(CaptureException.Reason.OTHER, "native call failed: " + t);
+        }
+    }
+
+    /**
+     * Waits up to timeoutMillis for records, then hands every pending one to the sink in
+     * timestamp order (records of different CPUs arrive interleaved). Returns how many.
+     */
+    public int poll(int timeoutMillis, Consumer<Segment> sink) throws CaptureException {
+        long len;
+        try {
+            len = (long) Shim.POLL.invokeExact(tracer, batch, batch.byteSize(), timeoutMillis);
+        } catch (Throwable t) {
+            throw new CaptureException(CaptureException.Reason.OTHER, "native call failed: " + t);
+        }
+        if (len < 0) {
+            throw new CaptureException(CaptureException.Reason.IO, "reading the perf buffer failed: errno " + -len);
+        }
+        return deliver(len, sink);
+    }
+
+    /**
+     * Runs the loaded filter once on an Ethernet frame with the kernel's BPF_PROG_TEST_RUN
+     * and returns the records it emitted (none when it dropped the frame).
+     */
+    public List<Segment> testRun(byte[] frame) throws CaptureException {
+        long len;
+        try (Arena call = Arena.ofConfined()) {
+            MemorySegment in = call.allocate(frame.length);
+            MemorySegment.copy(frame, 0, in, JAVA_BYTE, 0, frame.length);
+            len = (long) Shim.TEST_RUN.invokeExact(tracer, in, frame.length, batch, batch.byteSize());
+        } catch (Throwable t) {
+            throw new CaptureException(CaptureException.Reason.OTHER, "native call failed: " + t);
+        }
+        if (len < 0) {
+            throw new CaptureException(CaptureException.Reason.BPF_REJECTED, "BPF_PROG_TEST_RUN failed: errno " + -len);
+        }
+        List<Segment> out = new ArrayList<>();
+        deliver(len, out::add);
+        return out;
+    }
+
+    public Stats stats() {
+        try (Arena call = Arena.ofConfined()) {
+            MemorySegment out = call.allocate(JAVA_LONG, 10);
+            int n = (int) Shim.STATS.invokeExact(tracer, out, 10);
+            long[] v = new long[10];
+            for (int i = 0; i < Math.min(n, v.length); i++) {
+                v[i] = out.getAtIndex(JAVA_LONG, i);
+            }
+            return new Stats(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9]);
+        } catch (Throwable t) {
+            throw new IllegalStateException("native call failed", t);
+        }
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            Shim.CLOSE.invokeExact(tracer);
+        } catch (Throwable t) {
+            throw new IllegalStateException("native call failed", t);
+        } finally {
+            arena.close();
+        }
+    }
+
+    private int deliver(long len, Consumer<Segment> sink) {
+        pending.clear();
+        long off = 0;
+        while (off + HEADER_SIZE <= len) {
+            Segment segment = read(off);
+            pending.add(segment);
+            off += (HEADER_SIZE + segment.payload().length + 7) & ~7L;
+        }
+        pending.sort(Comparator.comparingLong(Segment::timestampNanos));
+        for (Segment segment : pending) {
+            sink.accept(segment);
+        }
+        int count = pending.size();
+        pending.clear();
+        return count;
+    }
+
+    private Segment read(long off) {
+        int addressLength = batch.get(JAVA_BYTE, off + OFF_FAMILY) == 6 ? 16 : 4;
+        byte[] src = new byte[addressLength];
+        byte[] dst = new byte[addressLength];
+        MemorySegment.copy(batch, JAVA_BYTE, off + OFF_SADDR, src, 0, addressLength);
+        MemorySegment.copy(batch, JAVA_BYTE, off + OFF_DADDR, dst, 0, addressLength);
+        byte[] payload = new byte[Short.toUnsignedInt(batch.get(JAVA_SHORT, off + OFF_CAPTURED_LEN))];
+        MemorySegment.copy(batch, JAVA_BYTE, off + HEADER_SIZE, payload, 0, payload.length);
+        return new Segment(
+                batch.get(JAVA_LONG, off + OFF_TIMESTAMP) + realtimeOffsetNanos,
+                batch.get(JAVA_INT, off + OFF_IFINDEX),
+                src, dst,
+                Short.toUnsignedInt(batch.get(JAVA_SHORT, off + OFF_SPORT)),
+                Short.toUnsignedInt(batch.get(JAVA_SHORT, off + OFF_DPORT)),
+                Integer.toUnsignedLong(batch.get(JAVA_INT, off + OFF_SEQ)),
+                Integer.toUnsignedLong(batch.get(JAVA_INT, off + OFF_ACK)),
+                Byte.toUnsignedInt(batch.get(JAVA_BYTE, off + OFF_TCP_FLAGS)),
+                batch.get(JAVA_INT, off + OFF_PAYLOAD_LEN),
+                payload);
+    }
+
+    private static int[] layout() throws CaptureException {
+        Shim.ensureLoaded();
+        try (Arena call = Arena.ofConfined()) {
+            MemorySegment out = call.allocate(JAVA_INT, 32);
+            int n = (int) Shim.EVENT_LAYOUT.invokeExact(out, 32);
+            int[] values = new int[Math.min(n, 32)];
+            for (int i = 0; i < values.length; i++) {
+                values[i] = out.getAtIndex(JAVA_INT, i);
+            }
+            return values;
+        } catch (Throwable t) {
+            throw new CaptureException(CaptureException.Reason.NATIVE_LIBRARY, "native call failed: " + t);
+        }
+    }
+
+    /** The Java reader and the C struct must agree byte for byte; a stale library would not. */
+    private static void checkLayout() throws CaptureException {
+        int[] actual = layout();
+        for (int i = 0; i < EXPECTED_LAYOUT.length; i++) {
+            if (i >= actual.length || actual[i] != EXPECTED_LAYOUT[i]) {
+                throw new CaptureException(CaptureException.Reason.NATIVE_LIBRARY,
+                        "the native library's record layout does not match this build: rebuild with 'make'");
+            }
+        }
+    }
+
+    /** The errno values the shim returns that the CLI tells apart (Linux numbering). */
+    private static final class Errno {
+        static final int EPERM = 1;
+        static final int EACCES = 13;
+        static final int ENODEV = 19;
+    }
+}

@@ -1,0 +1,21 @@
+package dev.httptrace.cli;
+
+/** The exit codes httptrace documents (README "Exit codes"). */
+public final class ExitCode {
+    /** Traced until told to stop (count, duration, Ctrl-C, SIGTERM, closed stdout). */
+    public static final int OK = 0;
+    /** An unexpected failure while tracing. */
+    public static final int FAILURE = 1;
+    /** Bad options: usage printed. */
+    public static final int USAGE = 2;
+    /** Not root / missing CAP_BPF, CAP_NET_ADMIN or CAP_NET_RAW. */
+    public static final int PERMISSION = 3;
+    /** The interface given with --iface does not exist. */
+    public static final int NO_SUCH_INTERFACE = 4;
+    /** The kernel refused the BPF program, or has no BPF support; or the native library is unusable. */
+    public static final int BPF = 5;
+    /** A capture file given with --read cannot be read. */
+    public static final int READ_ERROR = 6;
+
+    private ExitCode() {}
+}

@@ -1,0 +1,166 @@
+package dev.httptrace.live;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The ./httptrace launcher as a user runs it, with curl as the client and the JDK's
+ * HttpServer as the server, on loopback only.
+ */
+class LauncherIT {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @BeforeEach
+    void root() {
+        Live.requireRoot();
+    }
+
+    @Test
+    void threeCurlRequestsGiveExactlyThreeJsonLinesThroughJq() throws Exception {
+        try (var server = new TestServer("127.0.0.1");
+             var tracer = TracerProcess.start("-i lo -p " + server.port() + " -d 60s", "jq -c .")) {
+            tracer.awaitTracing();
+            curl(server.uri("/hello").toString());
+            curl("-X", "POST", "--data-binary", "0123456789", server.uri("/items").toString());
+            curl(server.uri("/missing?x=1").toString());
+            // Ends at the duration unless killed; send SIGINT to the pipeline's tracer once all are out.
+            waitForLines(tracer, 3);
+            signal("INT", tracer);
+            assertEquals(0, tracer.waitFor(20), "exit code; stderr: " + tracer.stderr());
+
+            List<JsonNode> records = parse(tracer.stdout());
+            assertEquals(3, records.size(), "records: " + tracer.stdout());
+            assertExchange(records.get(0), "GET", "/hello", 200, server.port());
+            assertExchange(records.get(1), "POST", "/items", 201, server.port());
+            assertExchange(records.get(2), "GET", "/missing", 404, server.port());
+            assertEquals("x=1", records.get(2).at("/url/query").asText());
+            assertEquals(10, records.get(1).at("/http/request/body/size").asLong());
+            assertEquals(5, records.get(0).at("/http/response/body/size").asLong());
+            assertTrue(records.get(0).at("/user_agent/original").asText().startsWith("curl/"));
+            assertTrue(tracer.stderr().stream().anyMatch(l -> l.matches("httptrace: .*3 exchanges.*")),
+                    "summary line on stderr: " + tracer.stderr());
+        }
+    }
+
+    @Test
+    void countStopsAfterNExchangesWithExitZero() throws Exception {
+        try (var server = new TestServer("127.0.0.1");
+             var tracer = TracerProcess.start("-i lo -p " + server.port() + " -c 2 -d 60s", "")) {
+            tracer.awaitTracing();
+            for (int i = 0; i < 3; i++) {
+                curl(server.uri("/hello").toString());
+            }
+            assertEquals(0, tracer.waitFor(20));
+            assertEquals(2, tracer.stdout().size(), "stdout: " + tracer.stdout());
+        }
+    }
+
+    @Test
+    void durationEndsTheTraceWithASummary() throws Exception {
+        try (var tracer = TracerProcess.start("-i lo -p 9 -d 1s", "")) {
+            tracer.awaitTracing();
+            assertEquals(0, tracer.waitFor(20));
+            assertEquals(List.of(), tracer.stdout());
+            assertTrue(tracer.stderr().stream().anyMatch(l -> l.contains("0 exchanges")), tracer.stderr().toString());
+        }
+    }
+
+    @Test
+    void closedStdoutEndsTheTracePromptlyAndDetaches() throws Exception {
+        try (var server = new TestServer("127.0.0.1");
+             var tracer = TracerProcess.start("-i lo -p " + server.port() + " -d 60s", "head -n 1")) {
+            tracer.awaitTracing();
+            long started = System.nanoTime();
+            // head exits after the first line; the next write hits a closed pipe.
+            for (int i = 0; i < 3; i++) {
+                curl(server.uri("/hello").toString());
+            }
+            assertEquals(0, tracer.waitFor(20), "stderr: " + tracer.stderr());
+            assertTrue(System.nanoTime() - started < TimeUnit.SECONDS.toNanos(15), "ended promptly");
+            assertEquals(1, tracer.stdout().size());
+            assertEquals(0, attachedFilters(), "no httptrace socket filter left in the kernel");
+        }
+    }
+
+    @Test
+    void sigtermEndsTheTraceWithASummaryAndExitZero() throws Exception {
+        try (var tracer = TracerProcess.start("-i lo -d 60s", "")) {
+            tracer.awaitTracing();
+            new ProcessBuilder("kill", "-TERM", Long.toString(tracer.pid())).start().waitFor();
+            assertEquals(0, tracer.waitFor(10), "stderr: " + tracer.stderr());
+            assertTrue(tracer.stderr().stream().anyMatch(l -> l.contains("exchanges")), tracer.stderr().toString());
+            assertEquals(0, attachedFilters(), "no httptrace socket filter left in the kernel");
+        }
+    }
+
+    static void assertExchange(JsonNode r, String method, String path, int status, int serverPort) {
+        assertEquals(method, r.at("/http/request/method").asText(), r.toString());
+        assertEquals(path, r.at("/url/path").asText(), r.toString());
+        assertEquals(status, r.at("/http/response/status_code").asInt(), r.toString());
+        assertEquals(serverPort, r.at("/server/port").asInt(), r.toString());
+        assertEquals("127.0.0.1", r.at("/server/address").asText());
+        assertEquals("127.0.0.1", r.at("/client/address").asText());
+        assertTrue(r.at("/client/port").asInt() > 0);
+        assertEquals("ipv4", r.at("/network/type").asText());
+        assertEquals("1.1", r.at("/network/protocol/version").asText());
+        assertEquals("lo", r.at("/httptrace/interface").asText());
+        assertTrue(r.at("/event/duration").asLong() > 0, "latency measured: " + r);
+    }
+
+    static List<JsonNode> parse(List<String> lines) throws IOException {
+        List<JsonNode> out = new ArrayList<>();
+        for (String line : lines) {
+            out.add(JSON.readTree(line));
+        }
+        return out;
+    }
+
+    static void curl(String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of("curl", "-sS", "-o", "/dev/null", "--max-time", "10"));
+        command.addAll(List.of(args));
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertTrue(p.waitFor(15, TimeUnit.SECONDS), "curl finished");
+        assertEquals(0, p.exitValue(), "curl " + command + ": " + out);
+    }
+
+    static void waitForLines(TracerProcess tracer, int n) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (tracer.stdout().size() < n && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+    }
+
+    /** Sends a signal to the java process of a pipeline started by TracerProcess (ours, by PID). */
+    static void signal(String name, TracerProcess tracer) throws Exception {
+        var java = ProcessHandle.of(tracer.pid()).orElseThrow().descendants()
+                .filter(h -> h.info().command().map(c -> c.endsWith("/java")).orElse(false))
+                .findFirst().orElseThrow();
+        new ProcessBuilder("kill", "-" + name, Long.toString(java.pid())).start().waitFor();
+    }
+
+    /** Socket filters named like ours still loaded in the kernel (freeing is deferred briefly, so poll). */
+    static int attachedFilters() throws Exception {
+        int count = 0;
+        for (int attempt = 0; attempt < 20; attempt++) {
+            Process p = new ProcessBuilder("bpftool", "prog", "show").redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes());
+            p.waitFor(10, TimeUnit.SECONDS);
+            count = (int) out.lines().filter(l -> l.contains("socket_filter") && l.contains("httptrace_filt")).count();
+            if (count == 0) {
+                break;
+            }
+            Thread.sleep(100);
+        }
+        return count;
+    }
+}

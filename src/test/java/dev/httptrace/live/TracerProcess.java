@@ -1,0 +1,107 @@
+package dev.httptrace.live;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * httptrace run the way a user runs it: the ./httptrace launcher as a subprocess, its
+ * stdout optionally piped through a shell pipeline (jq, head), stderr collected.
+ */
+final class TracerProcess implements AutoCloseable {
+    private final Process process;
+    private final List<String> stdout = Collections.synchronizedList(new ArrayList<>());
+    private final List<String> stderr = Collections.synchronizedList(new ArrayList<>());
+    private final CountDownLatch tracing = new CountDownLatch(1);
+    private final Thread outReader;
+    private final Thread errReader;
+
+    /** Runs {@code ./httptrace ARGS | PIPE} under bash (PIPE may be empty: no pipe). */
+    static TracerProcess start(String args, String pipe) {
+        String command = "exec " + Live.launcher() + " " + args;
+        if (!pipe.isEmpty()) {
+            command = "set -o pipefail; " + Live.launcher() + " " + args + " | " + pipe;
+        }
+        return new TracerProcess(List.of("bash", "-c", command));
+    }
+
+    /** Runs an arbitrary command line (e.g. the launcher as another user). */
+    TracerProcess(List<String> command) {
+        try {
+            process = new ProcessBuilder(command).directory(Live.projectDir().toFile()).start();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        try {
+            process.getOutputStream().close(); // no input: like CI's closed stdin
+        } catch (IOException ignored) {
+            // already closed
+        }
+        outReader = Thread.ofPlatform().daemon().start(() -> collect(process.inputReader(), stdout, false));
+        errReader = Thread.ofPlatform().daemon().start(() -> collect(process.errorReader(), stderr, true));
+    }
+
+    private void collect(BufferedReader reader, List<String> lines, boolean watchForTracing) {
+        try (reader) {
+            String line;
+            while ((line = reader.readLine()) != null) {
+                lines.add(line);
+                if (watchForTracing && line.startsWith("httptrace: tracing on")) {
+                    tracing.countDown();
+                }
+            }
+        } catch (IOException ignored) {
+            // process ended
+        }
+    }
+
+    /** Waits for the "tracing on" line (the filter is attached); fails with stderr if it ends first. */
+    void awaitTracing() throws InterruptedException {
+        // The first run of the launcher may build the jar; allow for it.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(240);
+        while (!tracing.await(100, TimeUnit.MILLISECONDS)) {
+            if (!process.isAlive() || System.nanoTime() > deadline) {
+                fail("httptrace did not start tracing; exit " + (process.isAlive() ? "none" : process.exitValue())
+                        + ", stderr:\n" + String.join("\n", stderr));
+            }
+        }
+    }
+
+    /** Waits for the process to end by itself and returns its exit code. */
+    int waitFor(long seconds) throws InterruptedException {
+        boolean ended = process.waitFor(seconds, TimeUnit.SECONDS);
+        assertTrue(ended, "httptrace still running after " + seconds + " s; stderr:\n" + String.join("\n", stderr));
+        outReader.join(5_000);
+        errReader.join(5_000);
+        return process.exitValue();
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
+    List<String> stdout() {
+        return List.copyOf(stdout);
+    }
+
+    List<String> stderr() {
+        return List.copyOf(stderr);
+    }
+
+    @Override
+    public void close() {
+        // Only our own process tree, by PID.
+        process.descendants().forEach(ProcessHandle::destroy);
+        process.destroy();
+    }
+}

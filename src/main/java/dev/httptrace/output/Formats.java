@@ -111,11 +111,12 @@ final class Formats {
 
     /** Writes a non-negative int in decimal; returns the new position. */
     static int decimal(int v, char[] buf, int p) {
-        if (v >= 10) {
-            p = decimal(v / 10, buf, p);
+        int digits = v < 10 ? 1 : v < 100 ? 2 : v < 1000 ? 3 : Integer.toString(v).length();
+        for (int i = p + digits - 1; i >= p; i--) {
+            buf[i] = (char) ('0' + v % 10);
+            v /= 10;
         }
-        buf[p++] = (char) ('0' + v % 10);
-        return p;
+        return p + digits;
     }
 
     /**

@@ -19,6 +19,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 
@@ -78,7 +79,11 @@ public final class JsonLinesWriter implements ExchangeSink, Flushable {
     private char[] sliceBuf = new char[256];
     private final Target target = new Target();
     private final StringBuilder joined = new StringBuilder();
-    private String[] lowerNames = new String[32];
+    private Name[] requestNames = new Name[32];
+    private Name[] responseNames = new Name[32];
+    private final HashMap<String, Name> nameCache = new HashMap<>();
+    private static final int NAME_CACHE_MAX = 1024;
+    private static final String USER_AGENT_NAME = "user-agent";
     private int cachedIfindex = Integer.MIN_VALUE;
     private String cachedIfname;
 
@@ -172,18 +177,10 @@ public final class JsonLinesWriter implements ExchangeSink, Flushable {
 
         url(rq);
 
-        String ua = userAgent(rq.headers());
-        if (ua != null) {
-            g.writeFieldName(USER_AGENT);
-            g.writeStartObject();
-            g.writeFieldName(ORIGINAL);
-            if (options.redacts("user-agent")) {
-                g.writeString(REDACTED);
-            } else {
-                text(ua);
-            }
-            g.writeEndObject();
-        }
+        List<Header> rqHeaders = rq.headers();
+        int rqCount = rqHeaders == null ? 0 : rqHeaders.size();
+        requestNames = names(rqHeaders, rqCount, requestNames);
+        userAgent(rqHeaders, rqCount, requestNames);
 
         g.writeFieldName(HTTP);
         g.writeStartObject();
@@ -191,7 +188,7 @@ public final class JsonLinesWriter implements ExchangeSink, Flushable {
         g.writeStartObject();
         g.writeFieldName(METHOD);
         text(rq.method() == null ? "" : rq.method());
-        headers(rq.headers());
+        headers(rqHeaders, rqCount, requestNames);
         body(rq.bodySize());
         g.writeEndObject();
         if (rs != null) {
@@ -201,7 +198,10 @@ public final class JsonLinesWriter implements ExchangeSink, Flushable {
             g.writeNumber(rs.statusCode());
             g.writeFieldName(REASON);
             text(rs.reason() == null ? "" : rs.reason());
-            headers(rs.headers());
+            List<Header> rsHeaders = rs.headers();
+            int rsCount = rsHeaders == null ? 0 : rsHeaders.size();
+            responseNames = names(rsHeaders, rsCount, responseNames);
+            headers(rsHeaders, rsCount, responseNames);
             body(rs.bodySize());
             g.writeEndObject();
         }
@@ -300,83 +300,120 @@ public final class JsonLinesWriter implements ExchangeSink, Flushable {
         g.writeEndObject();
     }
 
-    /** The User-Agent value (repeated ones joined like in the header map), or null. */
-    private String userAgent(List<Header> headers) {
-        if (headers == null) {
-            return null;
+    /**
+     * A header name as written: lower-cased, pre-encoded for the generator, and whether its
+     * value is redacted. Names are few; they are cached (bounded) so that the hot path
+     * neither lower-cases nor probes the redaction sets per header.
+     */
+    private record Name(String lower, SerializedString json, boolean redacted) {}
+
+    private Name name(String raw) {
+        String key = raw == null ? "" : raw;
+        Name n = nameCache.get(key);
+        if (n == null) {
+            String lower = Formats.wellFormed(key.toLowerCase(Locale.ROOT));
+            n = new Name(lower, new SerializedString(lower), options.redacts(lower));
+            if (nameCache.size() >= NAME_CACHE_MAX) {
+                nameCache.clear(); // a flood of odd names: start over rather than grow
+            }
+            nameCache.put(key, n);
         }
-        String first = null;
-        StringBuilder more = null;
-        for (int i = 0, n = headers.size(); i < n; i++) {
-            Header h = headers.get(i);
-            if ("user-agent".equalsIgnoreCase(h.name())) {
-                String v = h.value() == null ? "" : h.value();
-                if (first == null) {
-                    first = v;
-                } else {
-                    if (more == null) {
-                        more = new StringBuilder(first);
-                    }
-                    more.append(", ").append(v);
+        return n;
+    }
+
+    /** Fills (a possibly grown copy of) {@code into} with the names of the first n headers. */
+    private Name[] names(List<Header> headers, int n, Name[] into) {
+        if (into.length < n) {
+            into = new Name[Math.max(n, into.length * 2)];
+        }
+        for (int i = 0; i < n; i++) {
+            into[i] = name(headers.get(i).name());
+        }
+        return into;
+    }
+
+    /** Writes user_agent.original when there is a User-Agent (repeated ones joined like in the header map). */
+    private void userAgent(List<Header> headers, int n, Name[] names) throws IOException {
+        int first = -1;
+        int count = 0;
+        for (int i = 0; i < n; i++) {
+            if (USER_AGENT_NAME.equals(names[i].lower())) {
+                if (first < 0) {
+                    first = i;
                 }
+                count++;
             }
         }
-        return more != null ? more.toString() : first;
+        if (first < 0) {
+            return;
+        }
+        JsonGenerator g = gen;
+        g.writeFieldName(USER_AGENT);
+        g.writeStartObject();
+        g.writeFieldName(ORIGINAL);
+        if (names[first].redacted()) {
+            g.writeString(REDACTED);
+        } else if (count == 1) {
+            text(value(headers.get(first)));
+        } else {
+            text(joined(headers, n, names, first));
+        }
+        g.writeEndObject();
+    }
+
+    private static String value(Header h) {
+        return h.value() == null ? "" : h.value();
+    }
+
+    /** The values of all headers named like names[first], in order, joined with ", ". */
+    private String joined(List<Header> headers, int n, Name[] names, int first) {
+        String lower = names[first].lower();
+        StringBuilder b = joined;
+        b.setLength(0);
+        b.append(value(headers.get(first)));
+        for (int j = first + 1; j < n; j++) {
+            if (names[j].lower().equals(lower)) {
+                b.append(", ").append(value(headers.get(j)));
+            }
+        }
+        String s = b.toString();
+        if (b.length() > 4096) {
+            b.setLength(0);
+            b.trimToSize();
+        }
+        return s;
     }
 
     /**
      * Writes the header map: names lower-cased, in order of first appearance, repeated
      * names joined with ", " in order, redacted values replaced.
      */
-    private void headers(List<Header> headers) throws IOException {
+    private void headers(List<Header> headers, int n, Name[] names) throws IOException {
         JsonGenerator g = gen;
         g.writeFieldName(HEADERS);
         g.writeStartObject();
-        int n = headers == null ? 0 : headers.size();
-        if (lowerNames.length < n) {
-            lowerNames = new String[Math.max(n, lowerNames.length * 2)];
-        }
-        String[] names = lowerNames;
-        for (int i = 0; i < n; i++) {
-            String name = headers.get(i).name();
-            names[i] = name == null ? "" : Formats.wellFormed(name.toLowerCase(Locale.ROOT));
-        }
         outer:
         for (int i = 0; i < n; i++) {
-            String name = names[i];
+            Name name = names[i];
+            String lower = name.lower();
             for (int j = 0; j < i; j++) {
-                if (names[j].equals(name)) {
+                if (names[j] == name || names[j].lower().equals(lower)) {
                     continue outer; // already written, joined with its first occurrence
                 }
             }
-            g.writeFieldName(name);
-            if (options.redacts(name)) {
+            g.writeFieldName(name.json());
+            if (name.redacted()) {
                 g.writeString(REDACTED);
                 continue;
             }
-            int next = i + 1;
-            while (next < n && !names[next].equals(name)) {
-                next++;
-            }
-            String v = headers.get(i).value();
-            if (next == n) {
-                text(v == null ? "" : v);
-                continue;
-            }
-            StringBuilder b = joined;
-            b.setLength(0);
-            b.append(v == null ? "" : v);
-            for (int j = next; j < n; j++) {
-                if (names[j].equals(name)) {
-                    String vj = headers.get(j).value();
-                    b.append(", ").append(vj == null ? "" : vj);
+            boolean repeated = false;
+            for (int j = i + 1; j < n; j++) {
+                if (names[j] == name || names[j].lower().equals(lower)) {
+                    repeated = true;
+                    break;
                 }
             }
-            text(b.toString());
-            if (b.length() > 4096) {
-                b.setLength(0);
-                b.trimToSize();
-            }
+            text(repeated ? joined(headers, n, names, i) : value(headers.get(i)));
         }
         Arrays.fill(names, 0, n, null);
         g.writeEndObject();

@@ -71,19 +71,21 @@ public final class JsonLinesWriter implements ExchangeSink, Flushable {
     private static final SerializedString TCP = s("tcp"), IPV4 = s("ipv4"), IPV6 = s("ipv6"),
             HTTP_NAME = s("http"), REDACTED = s(OutputOptions.REDACTED);
 
+    private static final int MAX_SLICE_BUF = 16 * 1024;
+    private static final int NAME_CACHE_MAX = 1024;
+    private static final String USER_AGENT_NAME = "user-agent";
+
     private final OutputOptions options;
     private final LineBuffer buffer;
     private JsonGenerator gen;
+    // Reused per record: nothing below is allocated on the hot path.
     private final char[] scratch = new char[64];
-    private static final int MAX_SLICE_BUF = 16 * 1024;
     private char[] sliceBuf = new char[256];
     private final Target target = new Target();
     private final StringBuilder joined = new StringBuilder();
     private Name[] requestNames = new Name[32];
     private Name[] responseNames = new Name[32];
     private final HashMap<String, Name> nameCache = new HashMap<>();
-    private static final int NAME_CACHE_MAX = 1024;
-    private static final String USER_AGENT_NAME = "user-agent";
     private int cachedIfindex = Integer.MIN_VALUE;
     private String cachedIfname;
 
@@ -115,7 +117,13 @@ public final class JsonLinesWriter implements ExchangeSink, Flushable {
             record(x);
             gen.flush(); // generator's own buffer -> line buffer (not the stream)
         } catch (IOException | RuntimeException e) {
-            // A generation failure leaves the generator mid-object: start a fresh one.
+            // A generation failure leaves the generator mid-object: drop it and what it
+            // wrote of this record, and start a fresh one.
+            try {
+                gen.close(); // releases its buffers; may flush part of the record, dropped next
+            } catch (IOException | RuntimeException ignored) {
+                // it is being discarded anyway
+            }
             buffer.rollback();
             gen = newGenerator();
             if (e instanceof IOException io) {

@@ -25,17 +25,15 @@ final class Fixtures {
 
     /** An IP literal (never a DNS lookup: literals only) as bytes. */
     static byte[] ip(String literal) {
-        {
-            byte[] b = InetAddress.ofLiteral(literal).getAddress();
-            if (literal.contains(":") && b.length == 4) { // ::ffff:a.b.c.d is returned as IPv4
-                byte[] m = new byte[16];
-                m[10] = (byte) 0xff;
-                m[11] = (byte) 0xff;
-                System.arraycopy(b, 0, m, 12, 4);
-                return m;
-            }
-            return b;
+        byte[] b = InetAddress.ofLiteral(literal).getAddress();
+        if (literal.contains(":") && b.length == 4) { // ::ffff:a.b.c.d comes back as IPv4
+            byte[] m = new byte[16];
+            m[10] = (byte) 0xff;
+            m[11] = (byte) 0xff;
+            System.arraycopy(b, 0, m, 12, 4);
+            return m;
         }
+        return b;
     }
 
     static Header h(String name, String value) {

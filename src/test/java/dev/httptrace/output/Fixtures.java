@@ -1,0 +1,96 @@
+package dev.httptrace.output;
+
+import dev.httptrace.http.Exchange;
+import dev.httptrace.http.Exchange.Endpoint;
+import dev.httptrace.http.Exchange.Header;
+import dev.httptrace.http.Exchange.Request;
+import dev.httptrace.http.Exchange.Response;
+import dev.httptrace.http.Exchange.TraceInfo;
+
+import java.net.InetAddress;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Builds Exchange values for writer tests. */
+final class Fixtures {
+
+    /** 2026-11-23T16:40:01.123456789Z */
+    static final long T0 = nanos("2026-11-23T16:40:01.123456789Z");
+
+    static long nanos(String instant) {
+        Instant i = Instant.parse(instant);
+        return i.getEpochSecond() * 1_000_000_000L + i.getNano();
+    }
+
+    /** An IP literal (never a DNS lookup: literals only) as bytes. */
+    static byte[] ip(String literal) {
+        byte[] b = InetAddress.ofLiteral(literal).getAddress();
+        if (literal.contains(":") && b.length == 4) { // ::ffff:a.b.c.d comes back as IPv4
+            byte[] m = new byte[16];
+            m[10] = (byte) 0xff;
+            m[11] = (byte) 0xff;
+            System.arraycopy(b, 0, m, 12, 4);
+            return m;
+        }
+        return b;
+    }
+
+    static Header h(String name, String value) {
+        return new Header(name, value);
+    }
+
+    /** A mutable description of an exchange; {@link #build()} makes the record. */
+    static final class X {
+        int ifindex = 1;
+        String client = "127.0.0.1";
+        int clientPort = 54321;
+        String server = "127.0.0.1";
+        int serverPort = 8080;
+        long requestTime = T0;
+        String method = "GET";
+        String target = "/hello?x=1";
+        String version = "1.1";
+        List<Header> requestHeaders = new ArrayList<>(List.of(
+                h("Host", "127.0.0.1:8080"), h("User-Agent", "curl/8.0"), h("Accept", "*/*")));
+        boolean requestTruncated;
+        long requestBody;
+        boolean answered = true;
+        long responseDelay = 1_234_567;
+        int status = 200;
+        String reason = "OK";
+        String responseVersion = "1.1";
+        List<Header> responseHeaders = new ArrayList<>(List.of(
+                h("Content-Type", "text/plain"), h("Content-Length", "5")));
+        boolean responseTruncated;
+        long responseBody = 5;
+        String unanswered = "closed";
+        boolean gap;
+        long retransmissions;
+        boolean upgraded;
+
+        X unanswered(String why) {
+            answered = false;
+            unanswered = why;
+            return this;
+        }
+
+        Exchange build() {
+            byte[] c = ip(client);
+            byte[] s = ip(server);
+            Request rq = new Request(requestTime, method, target, version, List.copyOf(requestHeaders),
+                    requestTruncated, requestBody);
+            Response rs = answered ? new Response(requestTime + responseDelay, status, reason, responseVersion,
+                    List.copyOf(responseHeaders), responseTruncated, responseBody) : null;
+            TraceInfo t = new TraceInfo(answered ? null : unanswered, gap, retransmissions, upgraded);
+            return new Exchange(ifindex, c.length == 16, new Endpoint(c, clientPort), new Endpoint(s, serverPort),
+                    rq, rs, t);
+        }
+    }
+
+    static X x() {
+        return new X();
+    }
+
+    private Fixtures() {}
+}

@@ -1,0 +1,142 @@
+package dev.httptrace.output;
+
+import dev.httptrace.http.Exchange;
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.Set;
+import java.util.function.Consumer;
+
+import static dev.httptrace.output.Fixtures.x;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+class TextWriterTest {
+
+    private static final OutputOptions LO = new OutputOptions(i -> i == 1 ? "lo" : null, false, Set.of());
+
+    static String text(OutputOptions o, ZoneId zone, Exchange... xs) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        TextWriter w = new TextWriter(out, o, zone);
+        for (Exchange x : xs) {
+            w.exchange(x);
+        }
+        try {
+            w.flush();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    static String text(Consumer<Fixtures.X> change) {
+        Fixtures.X f = x();
+        change.accept(f);
+        return text(LO, ZoneOffset.UTC, f.build());
+    }
+
+    @Test
+    void answered() {
+        assertEquals("16:40:01.123456 lo 127.0.0.1:54321 -> 127.0.0.1:8080 GET /hello?x=1 -> 200 OK 1.234 ms req 0 B resp 5 B\n",
+                text(f -> {}));
+    }
+
+    @Test
+    void unansweredIpv6WithoutInterface() {
+        Fixtures.X f = x().unanswered("timeout");
+        f.client = "::1";
+        f.server = "2001:db8::1";
+        f.method = "POST";
+        f.target = "/upload";
+        f.requestBody = 10;
+        assertEquals("16:40:01.123456 [::1]:54321 -> [2001:db8::1]:8080 POST /upload req 10 B [unanswered: timeout]\n",
+                text(OutputOptions.defaults(), ZoneOffset.UTC, f.build()));
+    }
+
+    @Test
+    void markersAndEmptyReason() {
+        assertEquals("16:40:01.123456 lo 127.0.0.1:54321 -> 127.0.0.1:8080 GET /hello?x=1 -> 101 12345.678 ms req 0 B resp 0 B"
+                        + " [gap] [truncated] [upgraded] [retransmissions: 3]\n",
+                text(f -> {
+                    f.status = 101;
+                    f.reason = "";
+                    f.responseBody = 0;
+                    f.responseDelay = 12_345_678_999L;
+                    f.gap = true;
+                    f.requestTruncated = true;
+                    f.upgraded = true;
+                    f.retransmissions = 3;
+                }));
+        assertEquals("16:40:01.123456 lo 127.0.0.1:54321 -> 127.0.0.1:8080 GET /hello?x=1 -> 200 OK 0.000 ms req 0 B resp 5 B\n",
+                text(f -> f.responseDelay = 999));
+        assertEquals("16:40:01.123456 lo 127.0.0.1:54321 -> 127.0.0.1:8080 GET /hello?x=1 -> 200 OK 0.050 ms req 0 B resp 5 B\n",
+                text(f -> f.responseDelay = 50_000));
+    }
+
+    @Test
+    void localTimeFollowsTheZoneIncludingDstChanges() {
+        ZoneId berlin = ZoneId.of("Europe/Berlin");
+        Fixtures.X winter = x();
+        Fixtures.X summer = x();
+        summer.requestTime = Fixtures.nanos("2026-07-01T10:00:00.000001Z");
+        Fixtures.X beforeSwitch = x();
+        beforeSwitch.requestTime = Fixtures.nanos("2026-03-29T00:59:59.999999Z");
+        Fixtures.X afterSwitch = x();
+        afterSwitch.requestTime = Fixtures.nanos("2026-03-29T01:00:00Z");
+        String out = text(LO, berlin, winter.build(), summer.build(), beforeSwitch.build(), afterSwitch.build(), winter.build());
+        String[] lines = out.split("\n");
+        assertEquals("17:40:01.123456", lines[0].substring(0, 15));
+        assertEquals("12:00:00.000001", lines[1].substring(0, 15));
+        assertEquals("01:59:59.999999", lines[2].substring(0, 15));
+        assertEquals("03:00:00.000000", lines[3].substring(0, 15));
+        assertEquals("17:40:01.123456", lines[4].substring(0, 15));
+    }
+
+    @Test
+    void controlCharactersCannotReachTheTerminal() {
+        String line = text(f -> {
+            f.target = "/\u001b[2J\u0007x\\y\r\n";
+            f.reason = "O\u009bK\u202e";
+        });
+        assertEquals("16:40:01.123456 lo 127.0.0.1:54321 -> 127.0.0.1:8080 GET /\\x1b[2J\\x07x\\\\y\\x0d\\x0a -> 200 O\\x9bK\\u202e 1.234 ms req 0 B resp 5 B\n",
+                line);
+    }
+
+    @Test
+    void userinfoIsRedactedUnlessSecretsShown() {
+        Fixtures.X f = x();
+        f.target = "http://u:p@h/";
+        assertEquals("16:40:01.123456 127.0.0.1:54321 -> 127.0.0.1:8080 GET http://REDACTED:REDACTED@h/ -> 200 OK 1.234 ms req 0 B resp 5 B\n",
+                text(OutputOptions.defaults(), ZoneOffset.UTC, f.build()));
+        assertEquals("16:40:01.123456 127.0.0.1:54321 -> 127.0.0.1:8080 GET http://u:p@h/ -> 200 OK 1.234 ms req 0 B resp 5 B\n",
+                text(new OutputOptions(null, true, Set.of()), ZoneOffset.UTC, f.build()));
+    }
+
+    @Test
+    void unicodeIsUtf8() {
+        assertEquals("16:40:01.123456 lo 127.0.0.1:54321 -> 127.0.0.1:8080 GET /café -> 200 Ok \uD83D\uDE00 \\ud800 1.234 ms req 0 B resp 5 B\n",
+                text(f -> {
+                    f.target = "/café";
+                    f.reason = "Ok \uD83D\uDE00 \uD800";
+                }));
+    }
+
+    @Test
+    void closedStream() {
+        OutputStream closed = new OutputStream() {
+            @Override
+            public void write(int b) throws IOException {
+                throw new IOException("Broken pipe");
+            }
+        };
+        TextWriter w = new TextWriter(closed, LO, ZoneOffset.UTC);
+        w.exchange(x().build());
+        assertThrows(IOException.class, w::flush);
+    }
+}

@@ -10,7 +10,6 @@ import dev.httptrace.output.JsonLinesWriter;
 import dev.httptrace.output.OutputOptions;
 import dev.httptrace.output.TextWriter;
 import java.io.BufferedInputStream;
-import java.io.BufferedOutputStream;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.Flushable;
@@ -60,7 +59,7 @@ import picocli.CommandLine.Spec;
             "",
             "Exit codes: 0 done, 1 failure, 2 bad options, 3 no permission, 4 no such interface,",
             "  5 BPF refused/unavailable, 6 capture file unreadable.",
-            "Output schema: see README.md (JSON Schema in schema/httptrace-exchange-v1.schema.json)."})
+            "Output schema: README.md; JSON Schema: src/main/resources/schema/httptrace-exchange-v1.schema.json."})
 public final class Main implements Callable<Integer> {
 
     enum Format { json, text }
@@ -135,7 +134,8 @@ public final class Main implements Callable<Integer> {
     @Override
     public Integer call() {
         validate();
-        OutputStream stdout = new BufferedOutputStream(new FileOutputStream(FileDescriptor.out), 1 << 16);
+        // Unbuffered: the writers buffer themselves and flush once per poll batch.
+        OutputStream stdout = new FileOutputStream(FileDescriptor.out);
         OutputOptions outputOptions = new OutputOptions(new InterfaceNames()::name, showSecrets,
                 redactHeaders.stream().map(h -> h.toLowerCase(Locale.ROOT)).collect(Collectors.toSet()));
         var writer = switch (format) {

@@ -1,0 +1,251 @@
+package dev.httptrace.http;
+
+import dev.httptrace.tcp.Connection;
+import dev.httptrace.tcp.ConnectionHandler;
+import dev.httptrace.tcp.EndReason;
+import dev.httptrace.tcp.SeqNum;
+import dev.httptrace.tcp.StreamConsumer;
+
+import java.util.ArrayDeque;
+import java.util.Iterator;
+
+/**
+ * The HTTP view of one TCP connection: which side is the client, the requests waiting for
+ * their responses, and the pairing of each final response with its request.
+ *
+ * <p>Responses pair with requests first in, first out. Where bytes were lost, the TCP
+ * acknowledgement numbers keep the pairing honest: a response can only answer a request
+ * whose head the server had received, i.e. whose end its segment acknowledges.
+ */
+final class HttpConnection implements ConnectionHandler {
+    static final int UNKNOWN = 0;
+    static final int CLIENT = 1;
+    static final int SERVER = 2;
+
+    /** Requests waiting for responses on one connection beyond this are counted, not tracked. */
+    static final int MAX_OPEN_EXCHANGES = 256;
+
+    private final HttpTracer tracer;
+    private final Connection tcp;
+    private final MessageStream[] streams;
+    private int clientSide = -1;
+    /** Exchanges with a request, not yet reported, in request order. */
+    private final ArrayDeque<ExchangeInProgress> open = new ArrayDeque<>(2);
+    /** Of those, the ones still waiting for their final response. */
+    private final ArrayDeque<ExchangeInProgress> awaitingResponse = new ArrayDeque<>(2);
+    /** Responses that arrived before their request did (records from different CPUs interleave). */
+    private ArrayDeque<ExchangeInProgress> parked;
+    /** Framing was lost in the stream a side sends: messages may be missing after the last one seen. */
+    private final boolean[] lost = new boolean[2];
+    private boolean sawHttp;
+    private boolean countedNotHttp;
+
+    HttpConnection(HttpTracer tracer, Connection tcp, int maxHeadBytes) {
+        this.tracer = tracer;
+        this.tcp = tcp;
+        this.streams = new MessageStream[] {
+                new MessageStream(this, 0, maxHeadBytes), new MessageStream(this, 1, maxHeadBytes)};
+    }
+
+    @Override
+    public StreamConsumer stream(int side) {
+        return streams[side];
+    }
+
+    /** CLIENT, SERVER or UNKNOWN: known from the first valid head, or else from who sent the SYN. */
+    int role(int side) {
+        int client = client();
+        return client < 0 ? UNKNOWN : side == client ? CLIENT : SERVER;
+    }
+
+    private int client() {
+        return clientSide >= 0 ? clientSide : tcp.initiator();
+    }
+
+    /** Records that {@code side} sent a request (or a response); false when that contradicts what is known. */
+    boolean assignRole(int side, boolean sentRequest) {
+        int wanted = sentRequest ? side : 1 - side;
+        int client = client();
+        if (client >= 0 && client != wanted) return false;
+        clientSide = wanted;
+        return true;
+    }
+
+    ExchangeInProgress request(int side, HeadParser head, long timestampNanos, long headEnd) {
+        tracer.requests++;
+        sawHttp = true;
+        if (open.size() >= MAX_OPEN_EXCHANGES) {
+            tracer.requestsDropped++;
+            return null;
+        }
+        ExchangeInProgress x = null;
+        while (parked != null && !parked.isEmpty()) {
+            ExchangeInProgress r = parked.pollFirst();
+            if (r.responseAck < 0 || SeqNum.diff(r.responseAck, headEnd) >= 0) {
+                x = r;
+                break;
+            }
+            tracer.orphanResponses++; // the server had not received this request: it answered one we never saw
+        }
+        boolean answered = x != null;
+        if (x == null) x = new ExchangeInProgress();
+        x.request(head, timestampNanos, headEnd);
+        x.afterClientLoss = lost[side];
+        lost[side] = false;
+        open.addLast(x);
+        if (!answered) awaitingResponse.addLast(x);
+        return x;
+    }
+
+    /** Pairs a final response with its request; null when it answers none that was seen. */
+    ExchangeInProgress response(HeadParser head, long timestampNanos, long ack) {
+        tracer.responses++;
+        sawHttp = true;
+        ExchangeInProgress x = pair(ack);
+        if (x == null) {
+            MessageStream client = streams[clientSide];
+            if (ack >= 0 && client.positionKnown() && SeqNum.diff(ack, client.nextSeq()) > 0) {
+                // The server had client bytes not delivered to us yet: its request may still come.
+                x = new ExchangeInProgress();
+                x.parkedSince = timestampNanos;
+                if (parked == null) parked = new ArrayDeque<>(2);
+                parked.addLast(x);
+                tracer.watchParked(this);
+            } else {
+                tracer.orphanResponses++;
+                return null;
+            }
+        }
+        x.response(head, timestampNanos, ack);
+        return x;
+    }
+
+    private ExchangeInProgress pair(long ack) {
+        if (awaitingResponse.isEmpty()) return null;
+        int serverSide = 1 - clientSide;
+        if (lost[serverSide]) {
+            // Responses may have been lost: this one answers the latest request the server had.
+            lost[serverSide] = false;
+            ExchangeInProgress chosen = null;
+            for (ExchangeInProgress x : awaitingResponse) {
+                if (ack >= 0 && SeqNum.diff(ack, x.requestHeadEnd) < 0) break;
+                chosen = x;
+            }
+            if (chosen == null) return null;
+            while (awaitingResponse.peekFirst() != chosen) {
+                ExchangeInProgress skipped = awaitingResponse.pollFirst();
+                skipped.gap = true;
+                emit(skipped, "gap");
+            }
+            return awaitingResponse.pollFirst();
+        }
+        ExchangeInProgress first = awaitingResponse.peekFirst();
+        if (first.afterClientLoss && ack >= 0 && SeqNum.diff(ack, first.requestHeadEnd) < 0) {
+            return null; // it answers a request lost before this one
+        }
+        return awaitingResponse.pollFirst();
+    }
+
+    void messageDone(ExchangeInProgress x, boolean request) {
+        if (x == null) return;
+        if (request) {
+            x.requestDone = true;
+        } else {
+            x.responseDone = true;
+        }
+        if (x.complete() && !x.emitted) emit(x, null);
+    }
+
+    /** 101 Switching Protocols, or a 2xx to CONNECT: report the exchange and stop parsing. */
+    void upgraded(ExchangeInProgress x) {
+        streams[0].upgrade();
+        streams[1].upgrade();
+        if (x == null) return;
+        x.upgraded = true;
+        x.responseDone = true;
+        x.requestDone = true;
+        if (x.requestSeen && !x.emitted) emit(x, null);
+    }
+
+    /** The stream that {@code side} sends lost its framing (or was joined mid-way). */
+    void streamLost(int side) {
+        lost[side] = true;
+    }
+
+    void notHttp(int side) {
+        if (sawHttp) {
+            tracer.parseErrors++;
+        } else if (!countedNotHttp) {
+            countedNotHttp = true;
+            tracer.nonHttpFlows++;
+        }
+    }
+
+    void parseError() {
+        tracer.parseErrors++;
+    }
+
+    void malformedHeaderLines(int n) {
+        tracer.malformedHeaderLines += n;
+    }
+
+    /** A direction ended; when it is the server's, requests still waiting will not be answered. */
+    void streamEnded(int side, EndReason reason) {
+        if (clientSide < 0 || side == clientSide) return;
+        String why = unansweredReason(reason);
+        while (!awaitingResponse.isEmpty()) {
+            ExchangeInProgress x = awaitingResponse.pollFirst();
+            if (!x.emitted) emit(x, why);
+        }
+    }
+
+    @Override
+    public void onClose(EndReason reason, long timestampNanos) {
+        String why = unansweredReason(reason);
+        while (!open.isEmpty()) {
+            ExchangeInProgress x = open.peekFirst();
+            emit(x, x.responseSeen ? null : why);
+        }
+        awaitingResponse.clear();
+        dropParked(Long.MAX_VALUE, 0);
+    }
+
+    /** Responses that waited {@code timeoutNanos} for a request that never came are orphans. */
+    boolean dropParked(long nowNanos, long timeoutNanos) {
+        if (parked == null) return false;
+        for (Iterator<ExchangeInProgress> it = parked.iterator(); it.hasNext(); ) {
+            ExchangeInProgress r = it.next();
+            if (nowNanos - r.parkedSince >= timeoutNanos) {
+                it.remove();
+                tracer.orphanResponses++;
+            }
+        }
+        return !parked.isEmpty();
+    }
+
+    private String unansweredReason(EndReason reason) {
+        if (clientSide >= 0 && lost[1 - clientSide]) return "gap";
+        return switch (reason) {
+            case FIN, RST, REPLACED -> "closed";
+            case IDLE, EVICTED -> "timeout";
+            case CAPTURE_END -> "capture_end";
+        };
+    }
+
+    private void emit(ExchangeInProgress x, String unanswered) {
+        x.emitted = true;
+        if (open.peekFirst() == x) {
+            open.pollFirst();
+        } else {
+            open.remove(x);
+        }
+        int server = 1 - clientSide;
+        Exchange.Response response = unanswered == null ? x.toResponse() : null;
+        tracer.emit(new Exchange(tcp.ifindex(), tcp.ipv6(),
+                new Exchange.Endpoint(tcp.address(clientSide).clone(), tcp.port(clientSide)),
+                new Exchange.Endpoint(tcp.address(server).clone(), tcp.port(server)),
+                x.toRequest(), response,
+                new Exchange.TraceInfo(response == null ? (unanswered == null ? "closed" : unanswered) : null,
+                        x.gap, tcp.retransmissions(), x.upgraded)));
+    }
+}

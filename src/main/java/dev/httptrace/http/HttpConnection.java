@@ -97,6 +97,18 @@ final class HttpConnection implements ConnectionHandler {
         return x;
     }
 
+    /**
+     * Takes back a request that turned out to be body content (see MessageStream), unless it
+     * was answered or reported already. Returns whether it was taken back.
+     */
+    boolean retract(ExchangeInProgress x) {
+        if (x.emitted || x.responseSeen) return false;
+        open.remove(x);
+        awaitingResponse.remove(x);
+        tracer.requests--;
+        return true;
+    }
+
     /** Pairs a final response with its request; null when it answers none that was seen. */
     ExchangeInProgress response(HeadParser head, long timestampNanos, long ack) {
         tracer.responses++;

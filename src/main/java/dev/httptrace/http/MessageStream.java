@@ -36,6 +36,12 @@ final class MessageStream implements StreamConsumer {
     private ExchangeInProgress current;
     private boolean currentIsRequest;
     private long remaining;
+    /**
+     * A request found by resynchronising, until the bytes after it prove it real by beginning
+     * the next head: body content that merely starts a segment with a request line is followed
+     * by more body, and is then dropped.
+     */
+    private ExchangeInProgress provisional;
 
     MessageStream(HttpConnection connection, int side, int maxHeadBytes) {
         this.connection = connection;
@@ -196,6 +202,7 @@ final class MessageStream implements StreamConsumer {
     private void requestHead(long headEnd) {
         current = connection.request(side, head, headTimestamp, headEnd);
         currentIsRequest = true;
+        provisional = origin == Origin.RESYNC ? current : null;
         if (head.transferEncoding) {
             if (head.chunked) {
                 startChunked();
@@ -212,6 +219,7 @@ final class MessageStream implements StreamConsumer {
     }
 
     private void responseHead() {
+        provisional = null;
         int status = head.status;
         if (status < 200 && status != 101) { // interim (100 Continue, 103 Early Hints): the final one follows
             beginHead(Origin.NEXT_MESSAGE);
@@ -276,6 +284,10 @@ final class MessageStream implements StreamConsumer {
     }
 
     private void headInvalid() {
+        if (origin == Origin.NEXT_MESSAGE && provisional != null && connection.retract(provisional)) {
+            origin = Origin.RESYNC; // it was body after all: framing was never found
+        }
+        provisional = null;
         switch (origin) {
             case STREAM_START -> connection.notHttp(side);
             case NEXT_MESSAGE -> connection.parseError();
@@ -294,6 +306,7 @@ final class MessageStream implements StreamConsumer {
     }
 
     private void loseFraming() {
+        provisional = null;
         state = State.AWAIT_SYNC;
         current = null;
         head.release();

@@ -7,7 +7,6 @@ import dev.httptrace.tcp.SeqNum;
 import dev.httptrace.tcp.StreamConsumer;
 
 import java.util.ArrayDeque;
-import java.util.Iterator;
 
 /**
  * The HTTP view of one TCP connection: which side is the client, the requests waiting for
@@ -33,18 +32,22 @@ final class HttpConnection implements ConnectionHandler {
     private final ArrayDeque<ExchangeInProgress> open = new ArrayDeque<>(2);
     /** Of those, the ones still waiting for their final response. */
     private final ArrayDeque<ExchangeInProgress> awaitingResponse = new ArrayDeque<>(2);
-    /** Responses that arrived before their request did (records from different CPUs interleave). */
-    private ArrayDeque<ExchangeInProgress> parked;
+    /**
+     * A response that arrived before its request did (records from different CPUs interleave);
+     * the server's stream waits with it. There is at most one: the stream waits.
+     */
+    private ExchangeInProgress parked;
     /** Framing was lost in the stream a side sends: messages may be missing after the last one seen. */
     private final boolean[] lost = new boolean[2];
     private boolean sawHttp;
     private boolean countedNotHttp;
 
-    HttpConnection(HttpTracer tracer, Connection tcp, int maxHeadBytes) {
+    HttpConnection(HttpTracer tracer, Connection tcp, int maxHeadBytes, int maxDeferredBytes) {
         this.tracer = tracer;
         this.tcp = tcp;
         this.streams = new MessageStream[] {
-                new MessageStream(this, 0, maxHeadBytes), new MessageStream(this, 1, maxHeadBytes)};
+                new MessageStream(this, 0, maxHeadBytes, maxDeferredBytes),
+                new MessageStream(this, 1, maxHeadBytes, maxDeferredBytes)};
     }
 
     @Override
@@ -78,22 +81,20 @@ final class HttpConnection implements ConnectionHandler {
             tracer.requestsDropped++;
             return null;
         }
-        ExchangeInProgress x = null;
-        while (parked != null && !parked.isEmpty()) {
-            ExchangeInProgress r = parked.pollFirst();
-            if (r.responseAck < 0 || SeqNum.diff(r.responseAck, headEnd) >= 0) {
-                x = r;
-                break;
-            }
-            tracer.orphanResponses++; // the server had not received this request: it answered one we never saw
+        ExchangeInProgress waiting = parked;
+        parked = null;
+        boolean answered = waiting != null
+                && (waiting.responseAck < 0 || SeqNum.diff(waiting.responseAck, headEnd) >= 0);
+        if (waiting != null && !answered) {
+            tracer.orphanResponses++; // the server had not received this request: it answered one never seen
         }
-        boolean answered = x != null;
-        if (x == null) x = new ExchangeInProgress();
+        ExchangeInProgress x = answered ? waiting : new ExchangeInProgress();
         x.request(head, timestampNanos, headEnd);
         x.afterClientLoss = lost[side];
         lost[side] = false;
         open.addLast(x);
         if (!answered) awaitingResponse.addLast(x);
+        if (waiting != null) streams[1 - side].resume(answered ? x : null);
         return x;
     }
 
@@ -120,8 +121,7 @@ final class HttpConnection implements ConnectionHandler {
                 // The server had client bytes not delivered to us yet: its request may still come.
                 x = new ExchangeInProgress();
                 x.parkedSince = timestampNanos;
-                if (parked == null) parked = new ArrayDeque<>(2);
-                parked.addLast(x);
+                parked = x;
                 tracer.watchParked(this);
             } else {
                 tracer.orphanResponses++;
@@ -213,26 +213,27 @@ final class HttpConnection implements ConnectionHandler {
 
     @Override
     public void onClose(EndReason reason, long timestampNanos) {
+        abandonParked(); // lets the server's stream play out what waited, its end included
         String why = unansweredReason(reason);
         while (!open.isEmpty()) {
             ExchangeInProgress x = open.peekFirst();
             emit(x, x.responseSeen ? null : why);
         }
         awaitingResponse.clear();
-        dropParked(Long.MAX_VALUE, 0);
     }
 
-    /** Responses that waited {@code timeoutNanos} for a request that never came are orphans. */
-    boolean dropParked(long nowNanos, long timeoutNanos) {
-        if (parked == null) return false;
-        for (Iterator<ExchangeInProgress> it = parked.iterator(); it.hasNext(); ) {
-            ExchangeInProgress r = it.next();
-            if (nowNanos - r.parkedSince >= timeoutNanos) {
-                it.remove();
-                tracer.orphanResponses++;
-            }
-        }
-        return !parked.isEmpty();
+    /** A response that waited {@code timeoutNanos} for a request that never came is an orphan. Returns whether one still waits. */
+    boolean expireParked(long nowNanos, long timeoutNanos) {
+        if (parked != null && nowNanos - parked.parkedSince >= timeoutNanos) abandonParked();
+        return parked != null;
+    }
+
+    /** Stops waiting for the request of the parked response: it is an orphan, and the server's stream goes on. */
+    void abandonParked() {
+        if (parked == null) return;
+        parked = null;
+        tracer.orphanResponses++;
+        streams[1 - clientSide].resume(null);
     }
 
     private String unansweredReason(EndReason reason) {

@@ -88,7 +88,7 @@ public final class HttpTracer {
         this.sink = sink;
         this.settings = settings;
         this.tcp = new TcpTracker(settings.maxFlows(), settings.maxReorderBytes(),
-                connection -> new HttpConnection(this, connection, settings.maxHeadBytes()));
+                connection -> new HttpConnection(this, connection, settings.maxHeadBytes(), settings.maxReorderBytes()));
     }
 
     /** Hot path: one captured segment, in capture order. */
@@ -105,7 +105,7 @@ public final class HttpTracer {
     public void expire(long nowEpochNanos) {
         tcp.expire(nowEpochNanos, settings.idleTimeoutNanos(), settings.reorderTimeoutNanos());
         for (int i = withParkedResponses.size() - 1; i >= 0; i--) {
-            if (!withParkedResponses.get(i).dropParked(nowEpochNanos, settings.reorderTimeoutNanos())) {
+            if (!withParkedResponses.get(i).expireParked(nowEpochNanos, settings.reorderTimeoutNanos())) {
                 withParkedResponses.set(i, withParkedResponses.getLast());
                 withParkedResponses.removeLast();
             }

@@ -4,6 +4,9 @@ import dev.httptrace.tcp.EndReason;
 import dev.httptrace.tcp.SeqNum;
 import dev.httptrace.tcp.StreamConsumer;
 
+import java.util.ArrayList;
+import java.util.Arrays;
+
 /**
  * One direction of a connection read as a sequence of HTTP/1 messages: heads parsed, bodies
  * skipped by counting (RFC 9112 section 6).
@@ -15,7 +18,11 @@ import dev.httptrace.tcp.StreamConsumer;
  */
 final class MessageStream implements StreamConsumer {
 
-    private enum State { AWAIT_SYNC, HEAD, BODY_LENGTH, BODY_CHUNKED, BODY_CLOSE, UPGRADED, ENDED }
+    private enum State { AWAIT_SYNC, HEAD, AWAIT_REQUEST, BODY_LENGTH, BODY_CHUNKED, BODY_CLOSE, UPGRADED, ENDED }
+
+    /** Stream events kept while a response waits for its request: data (a copy), a gap, or the end. */
+    private record Deferred(byte[] data, long seq, long ack, long timestampNanos, boolean segmentStart, long gap,
+                            EndReason end) {}
 
     /** Where the head being parsed began, which decides what its failure means. */
     private enum Origin { STREAM_START, NEXT_MESSAGE, RESYNC }
@@ -43,10 +50,20 @@ final class MessageStream implements StreamConsumer {
      */
     private ExchangeInProgress provisional;
 
-    MessageStream(HttpConnection connection, int side, int maxHeadBytes) {
+    /**
+     * A response head arrived before its request (records of the two directions interleave):
+     * how its body is framed depends on the request's method (HEAD, CONNECT), so the bytes after
+     * it wait here, up to {@link #maxDeferredBytes}, until the request comes or is given up.
+     */
+    private ArrayList<Deferred> deferred;
+    private long deferredBytes;
+    private final int maxDeferredBytes;
+
+    MessageStream(HttpConnection connection, int side, int maxHeadBytes, int maxDeferredBytes) {
         this.connection = connection;
         this.side = side;
         this.head = new HeadParser(maxHeadBytes);
+        this.maxDeferredBytes = maxDeferredBytes;
     }
 
     /** The stream has started and {@link #nextSeq()} is meaningful. */
@@ -68,16 +85,23 @@ final class MessageStream implements StreamConsumer {
 
     @Override
     public void onData(byte[] buf, int off, int len, long seq, long ack, long ts, boolean segmentStart) {
-        nextSeq = SeqNum.add(seq, len);
         int i = off;
         int end = off + len;
         boolean triedSync = false;
+        parse:
         while (i < end) {
+            // The position parsed so far: what the other direction's pairing may compare with.
+            nextSeq = SeqNum.add(seq, i - off);
             switch (state) {
                 case AWAIT_SYNC -> {
-                    if (!segmentStart || i != off || triedSync) return;
+                    if (!segmentStart || i != off || triedSync) break parse;
                     triedSync = true;
                     beginHead(Origin.RESYNC);
+                }
+                case AWAIT_REQUEST -> {
+                    defer(new Deferred(Arrays.copyOfRange(buf, i, end), SeqNum.add(seq, i - off), ack, ts,
+                            segmentStart && i == off, 0, null));
+                    break parse;
                 }
                 case HEAD -> {
                     if (!head.begun()) {
@@ -85,8 +109,9 @@ final class MessageStream implements StreamConsumer {
                         headAck = ack;
                     }
                     i += head.feed(buf, i, end - i);
+                    nextSeq = SeqNum.add(seq, i - off);
                     if (head.state() == HeadParser.DONE) {
-                        headDone(SeqNum.add(seq, i - off));
+                        headDone(nextSeq);
                     } else if (head.state() == HeadParser.INVALID) {
                         headInvalid();
                     }
@@ -117,6 +142,7 @@ final class MessageStream implements StreamConsumer {
                 case UPGRADED, ENDED -> i = end;
             }
         }
+        nextSeq = SeqNum.add(seq, len);
     }
 
     @Override
@@ -153,12 +179,17 @@ final class MessageStream implements StreamConsumer {
                 markGap();
                 addBody(bytes);
             }
+            case AWAIT_REQUEST -> defer(new Deferred(null, 0, 0, timestampNanos, false, bytes, null));
             case AWAIT_SYNC, UPGRADED, ENDED -> { }
         }
     }
 
     @Override
     public void onEnd(EndReason reason, long timestampNanos) {
+        if (state == State.AWAIT_REQUEST) { // the request may still be on its way: the end waits too
+            defer(new Deferred(null, 0, 0, timestampNanos, false, 0, reason));
+            return;
+        }
         switch (state) {
             // A close-delimited body ends here; a body cut short is reported as far as it came.
             case BODY_CLOSE, BODY_LENGTH, BODY_CHUNKED -> messageDone();
@@ -227,6 +258,49 @@ final class MessageStream implements StreamConsumer {
         }
         current = connection.response(head, headTimestamp, headAck);
         currentIsRequest = false;
+        if (current != null && !current.requestSeen) {
+            state = State.AWAIT_REQUEST;
+            return;
+        }
+        frameResponse();
+    }
+
+    /**
+     * The request a waiting response answers has arrived ({@code x}), or none will (null: the
+     * response is an orphan): frame its body and go through the bytes that waited.
+     */
+    void resume(ExchangeInProgress x) {
+        if (state != State.AWAIT_REQUEST) return;
+        current = x;
+        currentIsRequest = false;
+        frameResponse();
+        ArrayList<Deferred> events = deferred;
+        deferred = null;
+        deferredBytes = 0;
+        if (events == null) return;
+        long position = nextSeq; // replaying must not move the stream position back
+        for (Deferred d : events) { // may stop to wait again: onData then defers the rest anew
+            if (d.end != null) {
+                onEnd(d.end, d.timestampNanos);
+            } else if (d.data == null) {
+                onGap(d.gap, d.timestampNanos);
+            } else {
+                onData(d.data, 0, d.data.length, d.seq, d.ack, d.timestampNanos, d.segmentStart);
+            }
+        }
+        nextSeq = position;
+    }
+
+    private void defer(Deferred d) {
+        if (deferred == null) deferred = new ArrayList<>();
+        deferred.add(d);
+        deferredBytes += (d.data == null ? 0 : d.data.length) + 64;
+        if (deferredBytes > maxDeferredBytes) connection.abandonParked(); // resumes this stream
+    }
+
+    /** Decides how the body of the response just parsed is delimited (RFC 9112 section 6.3). */
+    private void frameResponse() {
+        int status = head.status;
         String method = current != null && current.requestSeen ? current.method : null;
         if (status == 101 || (status / 100 == 2 && "CONNECT".equals(method))) {
             connection.upgraded(current);

@@ -159,6 +159,8 @@ final class HeadParser {
             }
             lineLength = 0;
             lineOverflow = false;
+            // A line longer than the head limit is skipped whether or not a segment boundary cut it.
+            overflow |= n > maxHeadBytes;
             if (n > 0 && b[lo + n - 1] == '\r') n--;
             i = lf + 1;
             if (inStartLine) {
@@ -226,6 +228,7 @@ final class HeadParser {
             state = DONE;
             return;
         }
+        if (headBytes > maxHeadBytes) truncated = true; // this line and the rest are not kept
         int end = lo + n;
         if (b[lo] == ' ' || b[lo] == '\t') {
             fold(b, lo, end);
@@ -249,8 +252,7 @@ final class HeadParser {
             transferEncoding = true;
             chunked = lastCodingIsChunked(b, vs, ve);
         }
-        if (truncated || headBytes > maxHeadBytes) {
-            truncated = true;
+        if (truncated) {
             lastHeaderKept = false;
             return;
         }
@@ -265,7 +267,7 @@ final class HeadParser {
             malformedLines++;
             return;
         }
-        if (!lastHeaderKept || truncated || headBytes > maxHeadBytes) return;
+        if (!lastHeaderKept || truncated) return;
         while (lo < end && isOws(b[lo])) lo++;
         while (end > lo && isOws(b[end - 1])) end--;
         if (lo == end) return;

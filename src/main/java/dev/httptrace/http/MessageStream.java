@@ -234,6 +234,7 @@ final class MessageStream implements StreamConsumer {
         current = connection.request(side, head, headTimestamp, headEnd);
         currentIsRequest = true;
         provisional = origin == Origin.RESYNC ? current : null;
+        if (state == State.UPGRADED) return; // the response that waited for this request switched protocols
         if (head.transferEncoding) {
             if (head.chunked) {
                 startChunked();

@@ -269,6 +269,20 @@ class HttpTracerTest {
         }
 
         @Test
+        @DisplayName("a 101 that overtook its request (records of two CPUs) still upgrades once the request arrives")
+        void switchingProtocolsBeforeRequest() {
+            List<Segment> s = Conversation.create().handshake()
+                    .client("GET /chat HTTP/1.1\r\nUpgrade: websocket\r\n\r\n")
+                    .server("HTTP/1.1 101 Switching Protocols\r\n\r\nHTTP/1.1 200 OK\r\n\r\n")
+                    .client("GET /not-http-any-more HTTP/1.1\r\n\r\n").segments();
+            Trace t = Trace.of(Segments.swap(s, 2, 3));
+            Exchange e = t.only();
+            assertTrue(e.trace().upgraded());
+            assertEquals("/chat", e.request().target());
+            assertEquals(0, t.stats().orphanResponses());
+        }
+
+        @Test
         @DisplayName("a 2xx to CONNECT is reported upgraded, and the tunnel is not parsed")
         void connect() {
             Trace t = Trace.of(Conversation.create().handshake()
@@ -316,6 +330,22 @@ class HttpTracerTest {
             assertEquals(List.of("/a=30", "/b=4"), bodies(t));
             assertTrue(t.exchanges.get(0).trace().gap());
             assertFalse(t.exchanges.get(1).trace().gap());
+            assertEquals(1, t.stats().gaps());
+        }
+
+        @Test
+        @DisplayName("a missing segment waited for longer than the reorder timeout is given up as a gap by expire")
+        void reorderTimeout() {
+            Conversation c = Conversation.create().handshake()
+                    .client(get("/a")).server("HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\n", "abc", "def");
+            Trace t = new Trace().feed(Segments.drop(c.segments(), 4));
+            assertTrue(t.exchanges.isEmpty(), "still waiting for the missing segment");
+            t.tracer.expire(c.now() + 150_000_000L);
+            assertTrue(t.exchanges.isEmpty(), "within the reorder timeout");
+            t.tracer.expire(c.now() + 200_000_000L);
+            Exchange e = t.only();
+            assertEquals(6, e.response().bodySize());
+            assertTrue(e.trace().gap());
             assertEquals(1, t.stats().gaps());
         }
 

@@ -39,6 +39,8 @@ final class ExchangeInProgress {
     boolean gap;
     boolean upgraded;
     boolean emitted;
+    /** Head bytes this exchange holds, charged to the tracer's budget until it is reported. */
+    long keptBytes;
 
     void request(HeadParser head, long timestampNanos, long headEnd) {
         requestSeen = true;
@@ -49,6 +51,7 @@ final class ExchangeInProgress {
         requestHeaders = head.headers;
         requestTruncated = head.truncated;
         requestHeadEnd = headEnd;
+        keptBytes += head.keptBytes();
     }
 
     void response(HeadParser head, long timestampNanos, long ack) {
@@ -60,6 +63,7 @@ final class ExchangeInProgress {
         responseHeaders = head.headers;
         responseTruncated = head.truncated;
         responseAck = ack;
+        keptBytes += head.keptBytes();
     }
 
     boolean complete() {

@@ -83,6 +83,9 @@ final class HeadParser {
 
     int state() { return state; }
 
+    /** Bytes of the head kept as strings, at most about the head limit: what holding it costs. */
+    long keptBytes() { return Math.min(headBytes, maxHeadBytes); }
+
     /** The start line is parsed (the head may still be incomplete). */
     boolean hasStartLine() { return kind != StartLineScanner.MORE && !inStartLine; }
 

@@ -77,7 +77,7 @@ final class HttpConnection implements ConnectionHandler {
     ExchangeInProgress request(int side, HeadParser head, long timestampNanos, long headEnd) {
         tracer.requests++;
         sawHttp = true;
-        if (open.size() >= MAX_OPEN_EXCHANGES) {
+        if (open.size() >= MAX_OPEN_EXCHANGES || !tracer.canHold(head.keptBytes())) {
             tracer.requestsDropped++;
             return null;
         }
@@ -86,10 +86,13 @@ final class HttpConnection implements ConnectionHandler {
         boolean answered = waiting != null
                 && (waiting.responseAck < 0 || SeqNum.diff(waiting.responseAck, headEnd) >= 0);
         if (waiting != null && !answered) {
+            tracer.hold(-waiting.keptBytes);
             tracer.orphanResponses++; // the server had not received this request: it answered one never seen
         }
         ExchangeInProgress x = answered ? waiting : new ExchangeInProgress();
+        long before = x.keptBytes;
         x.request(head, timestampNanos, headEnd);
+        tracer.hold(x.keptBytes - before);
         x.afterClientLoss = lost[side];
         lost[side] = false;
         open.addLast(x);
@@ -106,6 +109,7 @@ final class HttpConnection implements ConnectionHandler {
         if (x.emitted || x.responseSeen) return false;
         open.remove(x);
         awaitingResponse.remove(x);
+        tracer.hold(-x.keptBytes);
         tracer.requests--;
         return true;
     }
@@ -128,7 +132,9 @@ final class HttpConnection implements ConnectionHandler {
                 return null;
             }
         }
+        long before = x.keptBytes;
         x.response(head, timestampNanos, ack);
+        tracer.hold(x.keptBytes - before);
         return x;
     }
 
@@ -231,6 +237,7 @@ final class HttpConnection implements ConnectionHandler {
     /** Stops waiting for the request of the parked response: it is an orphan, and the server's stream goes on. */
     void abandonParked() {
         if (parked == null) return;
+        tracer.hold(-parked.keptBytes);
         parked = null;
         tracer.orphanResponses++;
         streams[1 - clientSide].resume(null);
@@ -247,6 +254,7 @@ final class HttpConnection implements ConnectionHandler {
 
     private void emit(ExchangeInProgress x, String unanswered) {
         x.emitted = true;
+        tracer.hold(-x.keptBytes);
         if (open.peekFirst() == x) {
             open.pollFirst();
         } else {

@@ -62,12 +62,21 @@ public final class HttpTracer {
      * @param malformedHeaderLines  header lines skipped because they were not {@code name: value}
      * @param flowsTimedOut         connections dropped after the idle timeout
      * @param requestsDropped       requests not tracked because their connection already had
-     *                              {@value HttpConnection#MAX_OPEN_EXCHANGES} exchanges open
+     *                              {@value HttpConnection#MAX_OPEN_EXCHANGES} exchanges open, or
+     *                              all open exchanges together held {@value #MAX_HELD_HEAD_BYTES}
+     *                              bytes of heads
      */
     public record Stats(long segments, long retransmittedSegments, long outOfOrderSegments, long gaps,
                         long requests, long responses, long exchanges, long unanswered, long orphanResponses,
                         long parseErrors, long nonHttpFlows, long flowsEvicted, int flowsActive,
                         long malformedHeaderLines, long flowsTimedOut, long requestsDropped) {}
+
+    /**
+     * Head bytes all open exchanges together may hold (their header strings) before new requests
+     * are counted instead of tracked: with the per-connection cap, memory stays bounded under a
+     * flood of unanswered requests with large heads.
+     */
+    static final long MAX_HELD_HEAD_BYTES = 256L << 20;
 
     private final ExchangeSink sink;
     private final Settings settings;
@@ -83,6 +92,7 @@ public final class HttpTracer {
     long nonHttpFlows;
     long malformedHeaderLines;
     long requestsDropped;
+    private long heldHeadBytes;
 
     public HttpTracer(ExchangeSink sink, Settings settings) {
         this.sink = sink;
@@ -129,6 +139,19 @@ public final class HttpTracer {
         exchanges++;
         if (exchange.response() == null) unanswered++;
         sink.exchange(exchange);
+    }
+
+    boolean canHold(long bytes) {
+        return heldHeadBytes + bytes <= MAX_HELD_HEAD_BYTES;
+    }
+
+    void hold(long bytes) {
+        heldHeadBytes += bytes;
+    }
+
+    /** Head bytes held by exchanges not yet reported. */
+    long heldHeadBytes() {
+        return heldHeadBytes;
     }
 
     void watchParked(HttpConnection connection) {

@@ -56,6 +56,7 @@ class HttpTracerFuzzTest {
         tracer.finish();
         HttpTracer.Stats stats = tracer.stats();
         assertEquals(0, stats.flowsActive());
+        assertEquals(0, tracer.heldHeadBytes(), "everything held was released");
         assertEquals(out.size(), stats.exchanges());
         assertEquals(out.stream().filter(e -> e.response() == null).count(), stats.unanswered());
         for (Exchange e : out) {

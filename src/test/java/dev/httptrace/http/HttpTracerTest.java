@@ -571,6 +571,19 @@ class HttpTracerTest {
         assertEquals(1000, t.stats().unanswered());
     }
 
+    @Test
+    @DisplayName("a connection piling up unanswered requests: the first ones are tracked, the rest counted")
+    void tooManyOpenExchanges() {
+        Conversation c = Conversation.create().handshake();
+        for (int i = 0; i < HttpConnection.MAX_OPEN_EXCHANGES + 44; i++) c.client(get("/" + i));
+        Trace t = new Trace().feed(c.segments());
+        assertEquals(44, t.stats().requestsDropped());
+        assertTrue(t.tracer.heldHeadBytes() > 0);
+        t.finish();
+        assertEquals(HttpConnection.MAX_OPEN_EXCHANGES, t.exchanges.size());
+        assertEquals(0, t.tracer.heldHeadBytes());
+    }
+
     @Nested
     @DisplayName("hostile heads")
     class HostileHeads {

@@ -121,7 +121,7 @@ final class HttpConnection implements ConnectionHandler {
         ExchangeInProgress x = pair(ack);
         if (x == null) {
             MessageStream client = streams[clientSide];
-            if (ack >= 0 && client.positionKnown() && SeqNum.diff(ack, client.nextSeq()) > 0) {
+            if (ack >= 0 && client.positionKnown() && !client.ended() && SeqNum.diff(ack, client.nextSeq()) > 0) {
                 // The server had client bytes not delivered to us yet: its request may still come.
                 x = new ExchangeInProgress();
                 x.parkedSince = timestampNanos;
@@ -219,7 +219,7 @@ final class HttpConnection implements ConnectionHandler {
 
     @Override
     public void onClose(EndReason reason, long timestampNanos) {
-        abandonParked(); // lets the server's stream play out what waited, its end included
+        while (parked != null) abandonParked(); // the server's stream plays out what waited, its end included
         String why = unansweredReason(reason);
         while (!open.isEmpty()) {
             ExchangeInProgress x = open.peekFirst();

@@ -69,6 +69,9 @@ final class MessageStream implements StreamConsumer {
     /** The stream has started and {@link #nextSeq()} is meaningful. */
     boolean positionKnown() { return positionKnown; }
 
+    /** No more bytes will come. */
+    boolean ended() { return state == State.ENDED; }
+
     /** Sequence number of the next byte of this stream to arrive. */
     long nextSeq() { return nextSeq; }
 

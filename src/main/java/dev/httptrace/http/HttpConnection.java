@@ -123,6 +123,8 @@ final class HttpConnection implements ConnectionHandler {
             MessageStream client = streams[clientSide];
             if (ack >= 0 && client.positionKnown() && !client.ended() && SeqNum.diff(ack, client.nextSeq()) > 0) {
                 // The server had client bytes not delivered to us yet: its request may still come.
+                // Only a response cut by a gap leaves the stream free to park another: the older one gives way.
+                if (parked != null) abandonParked();
                 x = new ExchangeInProgress();
                 x.parkedSince = timestampNanos;
                 parked = x;

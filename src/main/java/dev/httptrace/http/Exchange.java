@@ -51,8 +51,10 @@ public record Exchange(int ifindex, boolean ipv6, Endpoint client, Endpoint serv
      * What the capture itself says about this exchange.
      *
      * @param unanswered   why no response was reported, or null when one was: "closed"
-     *                     (connection ended), "timeout" (flow idle too long), "capture_end"
-     *                     (the trace stopped first)
+     *                     (connection ended), "timeout" (flow idle too long, or evicted from a
+     *                     full flow table as the least recently active), "capture_end" (the
+     *                     trace stopped first), "gap" (bytes of the server's stream were lost
+     *                     where its response would have been; {@code gap} is then true too)
      * @param gap          bytes of this exchange were missing from the capture (lost
      *                     samples, snap length, joined mid-message)
      * @param retransmissions segments of this connection seen again and skipped so far

@@ -1,0 +1,137 @@
+package dev.httptrace.http;
+
+/**
+ * Skips a chunked body (RFC 9112 section 7.1) by counting: chunk-size lines with extensions,
+ * chunk data, and the trailer section, without keeping any byte. Chunk data is skipped in
+ * bulk; only the framing is read byte by byte.
+ */
+final class ChunkedBody {
+    private static final int SIZE = 0, EXTENSION = 1, SIZE_LF = 2, DATA = 3, DATA_CR = 4, DATA_LF = 5,
+            TRAILER = 6, DONE = 7, FAILED = 8;
+    /** More hex digits than this cannot be a real chunk size (and would overflow). */
+    private static final int MAX_SIZE_DIGITS = 15;
+
+    private int state;
+    private long size;
+    private int digits;
+    private long remaining;
+    private int trailerLineLength;
+    private long dataBytes;
+
+    void reset() {
+        state = SIZE;
+        size = 0;
+        digits = 0;
+        remaining = 0;
+        trailerLineLength = 0;
+        dataBytes = 0;
+    }
+
+    boolean done() { return state == DONE; }
+
+    boolean failed() { return state == FAILED; }
+
+    /** Inside chunk data, with {@link #remainingInChunk()} bytes of it still to come. */
+    boolean inData() { return state == DATA; }
+
+    long remainingInChunk() { return remaining; }
+
+    /** Chunk data bytes seen so far: the body size as Content-Length would have said it. */
+    long dataBytes() { return dataBytes; }
+
+    /** Counts {@code n <= remainingInChunk()} data bytes missing from the capture as skipped. */
+    void skipData(long n) {
+        remaining -= n;
+        dataBytes += n;
+        if (remaining == 0) state = DATA_CR;
+    }
+
+    /** Reads from {@code buf[off, off+len)}; returns the bytes consumed (fewer when the body ended or failed). */
+    int feed(byte[] buf, int off, int len) {
+        int i = off;
+        int end = off + len;
+        while (i < end) {
+            switch (state) {
+                case DATA -> {
+                    int n = (int) Math.min(remaining, end - i);
+                    i += n;
+                    skipData(n);
+                    continue;
+                }
+                case DONE, FAILED -> {
+                    return i - off;
+                }
+                default -> { }
+            }
+            int c = buf[i++];
+            switch (state) {
+                case SIZE -> {
+                    int v = hex(c);
+                    if (v >= 0) {
+                        if (++digits > MAX_SIZE_DIGITS) state = FAILED;
+                        size = size * 16 + v;
+                    } else if (digits == 0) {
+                        state = FAILED;
+                    } else if (c == ';' || c == ' ' || c == '\t') {
+                        state = EXTENSION;
+                    } else if (c == '\r') {
+                        state = SIZE_LF;
+                    } else if (c == '\n') {
+                        endOfSizeLine();
+                    } else {
+                        state = FAILED;
+                    }
+                }
+                case EXTENSION -> {
+                    if (c == '\n') endOfSizeLine();
+                }
+                case SIZE_LF -> {
+                    if (c == '\n') endOfSizeLine();
+                    else state = FAILED;
+                }
+                case DATA_CR -> {
+                    if (c == '\r') state = DATA_LF;
+                    else if (c == '\n') nextChunk();
+                    else state = FAILED;
+                }
+                case DATA_LF -> {
+                    if (c == '\n') nextChunk();
+                    else state = FAILED;
+                }
+                case TRAILER -> {
+                    if (c == '\n') {
+                        if (trailerLineLength == 0) state = DONE;
+                        trailerLineLength = 0;
+                    } else if (c != '\r') {
+                        trailerLineLength++;
+                    }
+                }
+                default -> throw new IllegalStateException();
+            }
+        }
+        return i - off;
+    }
+
+    private void nextChunk() {
+        state = SIZE;
+        size = 0;
+        digits = 0;
+    }
+
+    private void endOfSizeLine() {
+        if (size == 0) {
+            state = TRAILER;
+            trailerLineLength = 0;
+        } else {
+            state = DATA;
+            remaining = size;
+        }
+    }
+
+    private static int hex(int c) {
+        if (c >= '0' && c <= '9') return c - '0';
+        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+        return -1;
+    }
+}

@@ -1,0 +1,84 @@
+package dev.httptrace.http;
+
+import java.util.List;
+
+/**
+ * An exchange being assembled: its request (once seen), its final response (once seen), and
+ * body sizes counted so far. It becomes an {@link Exchange} when both bodies are complete, or
+ * when the connection ends first.
+ */
+final class ExchangeInProgress {
+    boolean requestSeen;
+    long requestTimestamp;
+    String method;
+    String target;
+    String requestVersion;
+    List<Exchange.Header> requestHeaders;
+    boolean requestTruncated;
+    long requestBody;
+    boolean requestDone;
+    /** Sequence number just after the request head, in the client's stream. */
+    long requestHeadEnd;
+    /** Requests may have been lost in the client's stream just before this one. */
+    boolean afterClientLoss;
+
+    boolean responseSeen;
+    long responseTimestamp;
+    int statusCode;
+    String reason;
+    String responseVersion;
+    List<Exchange.Header> responseHeaders;
+    boolean responseTruncated;
+    long responseBody;
+    boolean responseDone;
+    /** The response segment's acknowledgement: how much of the client's stream the server had. */
+    long responseAck = -1;
+    /** Capture time at which a response was set aside to wait for its request. */
+    long parkedSince;
+
+    boolean gap;
+    boolean upgraded;
+    boolean emitted;
+    /** Head bytes this exchange holds, charged to the tracer's budget until it is reported. */
+    long keptBytes;
+
+    void request(HeadParser head, long timestampNanos, long headEnd) {
+        requestSeen = true;
+        requestTimestamp = timestampNanos;
+        method = head.method;
+        target = head.target;
+        requestVersion = head.version;
+        requestHeaders = head.headers;
+        requestTruncated = head.truncated;
+        requestHeadEnd = headEnd;
+        keptBytes += head.keptBytes();
+    }
+
+    void response(HeadParser head, long timestampNanos, long ack) {
+        responseSeen = true;
+        responseTimestamp = timestampNanos;
+        statusCode = head.status;
+        reason = head.reason;
+        responseVersion = head.version;
+        responseHeaders = head.headers;
+        responseTruncated = head.truncated;
+        responseAck = ack;
+        keptBytes += head.keptBytes();
+    }
+
+    boolean complete() {
+        return requestSeen && requestDone && responseSeen && responseDone;
+    }
+
+    Exchange.Request toRequest() {
+        return new Exchange.Request(requestTimestamp, method, target, requestVersion,
+                List.copyOf(requestHeaders), requestTruncated, requestBody);
+    }
+
+    Exchange.Response toResponse() {
+        return responseSeen
+                ? new Exchange.Response(responseTimestamp, statusCode, reason, responseVersion,
+                        List.copyOf(responseHeaders), responseTruncated, responseBody)
+                : null;
+    }
+}

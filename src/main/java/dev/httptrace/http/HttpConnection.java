@@ -1,0 +1,274 @@
+package dev.httptrace.http;
+
+import dev.httptrace.tcp.Connection;
+import dev.httptrace.tcp.ConnectionHandler;
+import dev.httptrace.tcp.EndReason;
+import dev.httptrace.tcp.SeqNum;
+import dev.httptrace.tcp.StreamConsumer;
+
+import java.util.ArrayDeque;
+
+/**
+ * The HTTP view of one TCP connection: which side is the client, the requests waiting for
+ * their responses, and the pairing of each final response with its request.
+ *
+ * <p>Responses pair with requests first in, first out. Where bytes were lost, the TCP
+ * acknowledgement numbers keep the pairing honest: a response can only answer a request
+ * whose head the server had received, i.e. whose end its segment acknowledges.
+ */
+final class HttpConnection implements ConnectionHandler {
+    static final int UNKNOWN = 0;
+    static final int CLIENT = 1;
+    static final int SERVER = 2;
+
+    /** Requests waiting for responses on one connection beyond this are counted, not tracked. */
+    static final int MAX_OPEN_EXCHANGES = 256;
+
+    private final HttpTracer tracer;
+    private final Connection tcp;
+    private final MessageStream[] streams;
+    private int clientSide = -1;
+    /** Exchanges with a request, not yet reported, in request order. */
+    private final ArrayDeque<ExchangeInProgress> open = new ArrayDeque<>(2);
+    /** Of those, the ones still waiting for their final response. */
+    private final ArrayDeque<ExchangeInProgress> awaitingResponse = new ArrayDeque<>(2);
+    /**
+     * A response that arrived before its request did (records from different CPUs interleave);
+     * the server's stream waits with it. There is at most one: the stream waits.
+     */
+    private ExchangeInProgress parked;
+    /** Framing was lost in the stream a side sends: messages may be missing after the last one seen. */
+    private final boolean[] lost = new boolean[2];
+    private boolean sawHttp;
+    private boolean countedNotHttp;
+
+    HttpConnection(HttpTracer tracer, Connection tcp, int maxHeadBytes, int maxDeferredBytes) {
+        this.tracer = tracer;
+        this.tcp = tcp;
+        this.streams = new MessageStream[] {
+                new MessageStream(this, 0, maxHeadBytes, maxDeferredBytes),
+                new MessageStream(this, 1, maxHeadBytes, maxDeferredBytes)};
+    }
+
+    @Override
+    public StreamConsumer stream(int side) {
+        return streams[side];
+    }
+
+    /** CLIENT, SERVER or UNKNOWN: known from the first valid head, or else from who sent the SYN. */
+    int role(int side) {
+        int client = client();
+        return client < 0 ? UNKNOWN : side == client ? CLIENT : SERVER;
+    }
+
+    private int client() {
+        return clientSide >= 0 ? clientSide : tcp.initiator();
+    }
+
+    /** Records that {@code side} sent a request (or a response); false when that contradicts what is known. */
+    boolean assignRole(int side, boolean sentRequest) {
+        int wanted = sentRequest ? side : 1 - side;
+        int client = client();
+        if (client >= 0 && client != wanted) return false;
+        clientSide = wanted;
+        return true;
+    }
+
+    ExchangeInProgress request(int side, HeadParser head, long timestampNanos, long headEnd) {
+        tracer.requests++;
+        sawHttp = true;
+        if (open.size() >= MAX_OPEN_EXCHANGES || !tracer.canHold(head.keptBytes())) {
+            tracer.requestsDropped++;
+            return null;
+        }
+        ExchangeInProgress waiting = parked;
+        parked = null;
+        boolean answered = waiting != null
+                && (waiting.responseAck < 0 || SeqNum.diff(waiting.responseAck, headEnd) >= 0);
+        if (waiting != null && !answered) {
+            tracer.hold(-waiting.keptBytes);
+            tracer.orphanResponses++; // the server had not received this request: it answered one never seen
+        }
+        ExchangeInProgress x = answered ? waiting : new ExchangeInProgress();
+        long before = x.keptBytes;
+        x.request(head, timestampNanos, headEnd);
+        tracer.hold(x.keptBytes - before);
+        x.afterClientLoss = lost[side];
+        lost[side] = false;
+        open.addLast(x);
+        if (!answered) awaitingResponse.addLast(x);
+        if (waiting != null) streams[1 - side].resume(answered ? x : null);
+        return x;
+    }
+
+    /**
+     * Takes back a request that turned out to be body content (see MessageStream), unless it
+     * was answered or reported already. Returns whether it was taken back.
+     */
+    boolean retract(ExchangeInProgress x) {
+        if (x.emitted || x.responseSeen) return false;
+        open.remove(x);
+        awaitingResponse.remove(x);
+        tracer.hold(-x.keptBytes);
+        tracer.requests--;
+        return true;
+    }
+
+    /** Pairs a final response with its request; null when it answers none that was seen. */
+    ExchangeInProgress response(HeadParser head, long timestampNanos, long ack) {
+        tracer.responses++;
+        sawHttp = true;
+        ExchangeInProgress x = pair(ack);
+        if (x == null) {
+            MessageStream client = streams[clientSide];
+            if (ack >= 0 && client.positionKnown() && !client.ended() && SeqNum.diff(ack, client.nextSeq()) > 0) {
+                // The server had client bytes not delivered to us yet: its request may still come.
+                // Only a response cut by a gap leaves the stream free to park another: the older one gives way.
+                if (parked != null) abandonParked();
+                x = new ExchangeInProgress();
+                x.parkedSince = timestampNanos;
+                parked = x;
+                tracer.watchParked(this);
+            } else {
+                tracer.orphanResponses++;
+                return null;
+            }
+        }
+        long before = x.keptBytes;
+        x.response(head, timestampNanos, ack);
+        tracer.hold(x.keptBytes - before);
+        return x;
+    }
+
+    private ExchangeInProgress pair(long ack) {
+        if (awaitingResponse.isEmpty()) return null;
+        int serverSide = 1 - clientSide;
+        if (lost[serverSide]) {
+            // Responses may have been lost: this one answers the latest request the server had.
+            lost[serverSide] = false;
+            ExchangeInProgress chosen = null;
+            for (ExchangeInProgress x : awaitingResponse) {
+                if (ack >= 0 && SeqNum.diff(ack, x.requestHeadEnd) < 0) break;
+                chosen = x;
+            }
+            if (chosen == null) return null;
+            while (awaitingResponse.peekFirst() != chosen) {
+                ExchangeInProgress skipped = awaitingResponse.pollFirst();
+                skipped.gap = true;
+                emit(skipped, "gap");
+            }
+            return awaitingResponse.pollFirst();
+        }
+        ExchangeInProgress first = awaitingResponse.peekFirst();
+        if (first.afterClientLoss && ack >= 0 && SeqNum.diff(ack, first.requestHeadEnd) < 0) {
+            return null; // it answers a request lost before this one
+        }
+        return awaitingResponse.pollFirst();
+    }
+
+    void messageDone(ExchangeInProgress x, boolean request) {
+        if (x == null) return;
+        if (request) {
+            x.requestDone = true;
+        } else {
+            x.responseDone = true;
+        }
+        if (x.complete() && !x.emitted) emit(x, null);
+    }
+
+    /** 101 Switching Protocols, or a 2xx to CONNECT: report the exchange and stop parsing. */
+    void upgraded(ExchangeInProgress x) {
+        streams[0].upgrade();
+        streams[1].upgrade();
+        if (x == null) return;
+        x.upgraded = true;
+        x.responseDone = true;
+        x.requestDone = true;
+        if (x.requestSeen && !x.emitted) emit(x, null);
+    }
+
+    /** The stream that {@code side} sends lost its framing (or was joined mid-way). */
+    void streamLost(int side) {
+        lost[side] = true;
+    }
+
+    void notHttp(int side) {
+        if (sawHttp) {
+            tracer.parseErrors++;
+        } else if (!countedNotHttp) {
+            countedNotHttp = true;
+            tracer.nonHttpFlows++;
+        }
+    }
+
+    void parseError() {
+        tracer.parseErrors++;
+    }
+
+    void malformedHeaderLines(int n) {
+        tracer.malformedHeaderLines += n;
+    }
+
+    /** A direction ended; when it is the server's, requests still waiting will not be answered. */
+    void streamEnded(int side, EndReason reason) {
+        if (clientSide < 0 || side == clientSide) return;
+        String why = unansweredReason(reason);
+        while (!awaitingResponse.isEmpty()) {
+            ExchangeInProgress x = awaitingResponse.pollFirst();
+            if (!x.emitted) emit(x, why);
+        }
+    }
+
+    @Override
+    public void onClose(EndReason reason, long timestampNanos) {
+        while (parked != null) abandonParked(); // the server's stream plays out what waited, its end included
+        String why = unansweredReason(reason);
+        while (!open.isEmpty()) {
+            ExchangeInProgress x = open.peekFirst();
+            emit(x, x.responseSeen ? null : why);
+        }
+        awaitingResponse.clear();
+    }
+
+    /** A response that waited {@code timeoutNanos} for a request that never came is an orphan. Returns whether one still waits. */
+    boolean expireParked(long nowNanos, long timeoutNanos) {
+        if (parked != null && nowNanos - parked.parkedSince >= timeoutNanos) abandonParked();
+        return parked != null;
+    }
+
+    /** Stops waiting for the request of the parked response: it is an orphan, and the server's stream goes on. */
+    void abandonParked() {
+        if (parked == null) return;
+        tracer.hold(-parked.keptBytes);
+        parked = null;
+        tracer.orphanResponses++;
+        streams[1 - clientSide].resume(null);
+    }
+
+    private String unansweredReason(EndReason reason) {
+        if (clientSide >= 0 && lost[1 - clientSide]) return "gap";
+        return switch (reason) {
+            case FIN, RST, REPLACED -> "closed";
+            case IDLE, EVICTED -> "timeout";
+            case CAPTURE_END -> "capture_end";
+        };
+    }
+
+    private void emit(ExchangeInProgress x, String unanswered) {
+        x.emitted = true;
+        tracer.hold(-x.keptBytes);
+        if (open.peekFirst() == x) {
+            open.pollFirst();
+        } else {
+            open.remove(x);
+        }
+        int server = 1 - clientSide;
+        Exchange.Response response = unanswered == null ? x.toResponse() : null;
+        tracer.emit(new Exchange(tcp.ifindex(), tcp.ipv6(),
+                new Exchange.Endpoint(tcp.address(clientSide).clone(), tcp.port(clientSide)),
+                new Exchange.Endpoint(tcp.address(server).clone(), tcp.port(server)),
+                x.toRequest(), response,
+                new Exchange.TraceInfo(response == null ? (unanswered == null ? "closed" : unanswered) : null,
+                        x.gap, tcp.retransmissions(), x.upgraded)));
+    }
+}

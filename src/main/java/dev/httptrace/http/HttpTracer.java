@@ -1,0 +1,160 @@
+package dev.httptrace.http;
+
+import dev.httptrace.capture.Segment;
+import dev.httptrace.tcp.TcpCounters;
+import dev.httptrace.tcp.TcpTracker;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Turns captured TCP segments into HTTP/1.x exchanges: the entry point of the pure-Java core.
+ *
+ * <p>Segments go through the TCP stage ({@link TcpTracker}: flow table, reassembly) and each
+ * direction of each connection is read as HTTP/1 messages; each request paired with its final
+ * response, or left unanswered, reaches the {@link ExchangeSink} as one {@link Exchange}.
+ * Not thread-safe: one thread calls {@link #accept}, {@link #expire} and {@link #finish}.
+ */
+public final class HttpTracer {
+
+    /**
+     * @param maxFlows            connections tracked at once; the least recently active is evicted beyond
+     * @param idleTimeoutNanos    a connection without segments for this long is dropped
+     * @param maxHeadBytes        message heads longer than this are marked truncated
+     * @param maxReorderBytes     bytes held per direction while waiting for a missing segment
+     * @param reorderTimeoutNanos how long a missing segment is waited for before it counts as lost
+     */
+    public record Settings(int maxFlows, long idleTimeoutNanos, int maxHeadBytes, int maxReorderBytes,
+                           long reorderTimeoutNanos) {
+        public Settings {
+            if (maxFlows < 1) throw new IllegalArgumentException("maxFlows must be at least 1: " + maxFlows);
+            if (idleTimeoutNanos <= 0) throw new IllegalArgumentException("idleTimeoutNanos must be positive");
+            if (maxHeadBytes < 64) throw new IllegalArgumentException("maxHeadBytes must be at least 64: " + maxHeadBytes);
+            if (maxReorderBytes < 0) throw new IllegalArgumentException("maxReorderBytes must not be negative");
+            if (reorderTimeoutNanos < 0) throw new IllegalArgumentException("reorderTimeoutNanos must not be negative");
+        }
+
+        /** 65536 flows, 60 s idle, 64 KiB heads, 256 KiB held per direction, 200 ms reorder wait. */
+        public static Settings defaults() {
+            return new Settings(65_536, 60_000_000_000L, 64 * 1024, 256 * 1024, 200_000_000L);
+        }
+    }
+
+    /**
+     * Running totals.
+     *
+     * @param segments              segments accepted
+     * @param retransmittedSegments segments whose bytes (all, or some at the front) were already delivered
+     * @param outOfOrderSegments    segments that arrived ahead of a missing one and were held
+     * @param gaps                  stretches of stream bytes missing from the capture (lost
+     *                              segments given up, snap-length cuts)
+     * @param requests              request heads parsed
+     * @param responses             final (non-1xx) response heads parsed, orphans included
+     * @param exchanges             exchanges reported, unanswered ones included
+     * @param unanswered            exchanges reported without a response
+     * @param orphanResponses       final responses that answered no request seen: never reported
+     * @param parseErrors           messages that broke HTTP/1 framing (bad start line or length
+     *                              after an earlier message, bad chunk framing); parsing resumed at
+     *                              a later segment that begins a head
+     * @param nonHttpFlows          connections whose stream, seen from its first byte, did not begin with HTTP/1
+     * @param flowsEvicted          connections evicted because the flow table was full
+     * @param flowsActive           connections tracked now
+     * @param malformedHeaderLines  header lines skipped because they were not {@code name: value}
+     * @param flowsTimedOut         connections dropped after the idle timeout
+     * @param requestsDropped       requests not tracked because their connection already had
+     *                              {@value HttpConnection#MAX_OPEN_EXCHANGES} exchanges open, or
+     *                              all open exchanges together held {@value #MAX_HELD_HEAD_BYTES}
+     *                              bytes of heads
+     */
+    public record Stats(long segments, long retransmittedSegments, long outOfOrderSegments, long gaps,
+                        long requests, long responses, long exchanges, long unanswered, long orphanResponses,
+                        long parseErrors, long nonHttpFlows, long flowsEvicted, int flowsActive,
+                        long malformedHeaderLines, long flowsTimedOut, long requestsDropped) {}
+
+    /**
+     * Head bytes all open exchanges together may hold (their header strings) before new requests
+     * are counted instead of tracked: with the per-connection cap, memory stays bounded under a
+     * flood of unanswered requests with large heads.
+     */
+    static final long MAX_HELD_HEAD_BYTES = 256L << 20;
+
+    private final ExchangeSink sink;
+    private final Settings settings;
+    private final TcpTracker tcp;
+    private final List<HttpConnection> withParkedResponses = new ArrayList<>();
+
+    long requests;
+    long responses;
+    long exchanges;
+    long unanswered;
+    long orphanResponses;
+    long parseErrors;
+    long nonHttpFlows;
+    long malformedHeaderLines;
+    long requestsDropped;
+    private long heldHeadBytes;
+
+    public HttpTracer(ExchangeSink sink, Settings settings) {
+        this.sink = sink;
+        this.settings = settings;
+        this.tcp = new TcpTracker(settings.maxFlows(), settings.maxReorderBytes(),
+                connection -> new HttpConnection(this, connection, settings.maxHeadBytes(), settings.maxReorderBytes()));
+    }
+
+    /** Hot path: one captured segment, in capture order. */
+    public void accept(Segment segment) {
+        tcp.accept(segment);
+    }
+
+    /**
+     * Housekeeping, about every 100 ms: idle connections are dropped (their unanswered requests
+     * reported as "timeout", close-delimited bodies ended), missing segments waited for longer
+     * than the reorder timeout are given up as gaps, and responses still waiting for a request
+     * that never came are counted as orphans.
+     */
+    public void expire(long nowEpochNanos) {
+        tcp.expire(nowEpochNanos, settings.idleTimeoutNanos(), settings.reorderTimeoutNanos());
+        for (int i = withParkedResponses.size() - 1; i >= 0; i--) {
+            if (!withParkedResponses.get(i).expireParked(nowEpochNanos, settings.reorderTimeoutNanos())) {
+                withParkedResponses.set(i, withParkedResponses.getLast());
+                withParkedResponses.removeLast();
+            }
+        }
+    }
+
+    /** End of capture: every connection ends, requests still waiting are reported as "capture_end". */
+    public void finish() {
+        tcp.finish();
+        withParkedResponses.clear();
+    }
+
+    public Stats stats() {
+        TcpCounters t = tcp.counters();
+        return new Stats(t.segments(), t.retransmittedSegments(), t.outOfOrderSegments(), t.gaps(),
+                requests, responses, exchanges, unanswered, orphanResponses, parseErrors, nonHttpFlows,
+                t.flowsEvicted(), tcp.activeFlows(), malformedHeaderLines, t.flowsTimedOut(), requestsDropped);
+    }
+
+    void emit(Exchange exchange) {
+        exchanges++;
+        if (exchange.response() == null) unanswered++;
+        sink.exchange(exchange);
+    }
+
+    boolean canHold(long bytes) {
+        return heldHeadBytes + bytes <= MAX_HELD_HEAD_BYTES;
+    }
+
+    void hold(long bytes) {
+        heldHeadBytes += bytes;
+    }
+
+    /** Head bytes held by exchanges not yet reported. */
+    long heldHeadBytes() {
+        return heldHeadBytes;
+    }
+
+    void watchParked(HttpConnection connection) {
+        if (!withParkedResponses.contains(connection)) withParkedResponses.add(connection);
+    }
+}

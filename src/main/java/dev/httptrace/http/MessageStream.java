@@ -1,0 +1,406 @@
+package dev.httptrace.http;
+
+import dev.httptrace.tcp.EndReason;
+import dev.httptrace.tcp.SeqNum;
+import dev.httptrace.tcp.StreamConsumer;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+
+/**
+ * One direction of a connection read as a sequence of HTTP/1 messages: heads parsed, bodies
+ * skipped by counting (RFC 9112 section 6).
+ *
+ * <p>When framing is lost (a gap where the length of what is missing cannot be accounted for,
+ * a malformed head, a stream joined mid-way) the stream waits for a segment whose first bytes
+ * begin a valid head, and looks nowhere else: body content that looks like HTTP never makes a
+ * record unless a segment starts with it after framing was lost.
+ */
+final class MessageStream implements StreamConsumer {
+
+    private enum State { AWAIT_SYNC, HEAD, AWAIT_REQUEST, BODY_LENGTH, BODY_CHUNKED, BODY_CLOSE, UPGRADED, ENDED }
+
+    /** Stream events kept while a response waits for its request: data (a copy), a gap, or the end. */
+    private record Deferred(byte[] data, long seq, long ack, long timestampNanos, boolean segmentStart, long gap,
+                            EndReason end) {}
+
+    /** Where the head being parsed began, which decides what its failure means. */
+    private enum Origin { STREAM_START, NEXT_MESSAGE, RESYNC }
+
+    private final HttpConnection connection;
+    private final int side;
+    private final HeadParser head;
+    private final ChunkedBody chunked = new ChunkedBody();
+
+    private State state = State.AWAIT_SYNC;
+    private Origin origin = Origin.RESYNC;
+    private boolean positionKnown;
+    private long nextSeq;
+    private long headTimestamp;
+    private long headAck;
+
+    /** The message whose body is being read; null for messages not tracked (orphan responses). */
+    private ExchangeInProgress current;
+    private boolean currentIsRequest;
+    private long remaining;
+    /**
+     * A request found by resynchronising, until the bytes after it prove it real by beginning
+     * the next head: body content that merely starts a segment with a request line is followed
+     * by more body, and is then dropped.
+     */
+    private ExchangeInProgress provisional;
+
+    /**
+     * A response head arrived before its request (records of the two directions interleave):
+     * how its body is framed depends on the request's method (HEAD, CONNECT), so the bytes after
+     * it wait here, up to {@link #maxDeferredBytes}, until the request comes or is given up.
+     */
+    private ArrayList<Deferred> deferred;
+    private long deferredBytes;
+    private final int maxDeferredBytes;
+
+    MessageStream(HttpConnection connection, int side, int maxHeadBytes, int maxDeferredBytes) {
+        this.connection = connection;
+        this.side = side;
+        this.head = new HeadParser(maxHeadBytes);
+        this.maxDeferredBytes = maxDeferredBytes;
+    }
+
+    /** The stream has started and {@link #nextSeq()} is meaningful. */
+    boolean positionKnown() { return positionKnown; }
+
+    /** No more bytes will come. */
+    boolean ended() { return state == State.ENDED; }
+
+    /** Sequence number of the next byte of this stream to arrive. */
+    long nextSeq() { return nextSeq; }
+
+    @Override
+    public void onStart(long seq, boolean midStream, long timestampNanos) {
+        positionKnown = true;
+        nextSeq = seq;
+        if (midStream) {
+            connection.streamLost(side);
+        } else {
+            beginHead(Origin.STREAM_START);
+        }
+    }
+
+    @Override
+    public void onData(byte[] buf, int off, int len, long seq, long ack, long ts, boolean segmentStart) {
+        int i = off;
+        int end = off + len;
+        boolean triedSync = false;
+        parse:
+        while (i < end) {
+            // The position parsed so far: what the other direction's pairing may compare with.
+            nextSeq = SeqNum.add(seq, i - off);
+            switch (state) {
+                case AWAIT_SYNC -> {
+                    if (!segmentStart || i != off || triedSync) break parse;
+                    triedSync = true;
+                    beginHead(Origin.RESYNC);
+                }
+                case AWAIT_REQUEST -> {
+                    defer(new Deferred(Arrays.copyOfRange(buf, i, end), SeqNum.add(seq, i - off), ack, ts,
+                            segmentStart && i == off, 0, null));
+                    break parse;
+                }
+                case HEAD -> {
+                    if (!head.begun()) {
+                        headTimestamp = ts;
+                        headAck = ack;
+                    }
+                    i += head.feed(buf, i, end - i);
+                    nextSeq = SeqNum.add(seq, i - off);
+                    if (head.state() == HeadParser.DONE) {
+                        headDone(nextSeq);
+                    } else if (head.state() == HeadParser.INVALID) {
+                        headInvalid();
+                    }
+                }
+                case BODY_LENGTH -> {
+                    int n = (int) Math.min(remaining, end - i);
+                    i += n;
+                    remaining -= n;
+                    addBody(n);
+                    if (remaining == 0) messageDone();
+                }
+                case BODY_CHUNKED -> {
+                    long before = chunked.dataBytes();
+                    i += chunked.feed(buf, i, end - i);
+                    addBody(chunked.dataBytes() - before);
+                    if (chunked.done()) {
+                        messageDone();
+                    } else if (chunked.failed()) {
+                        connection.parseError();
+                        messageDone();
+                        loseFraming();
+                    }
+                }
+                case BODY_CLOSE -> {
+                    addBody(end - i);
+                    i = end;
+                }
+                case UPGRADED, ENDED -> i = end;
+            }
+        }
+        nextSeq = SeqNum.add(seq, len);
+    }
+
+    @Override
+    public void onGap(long bytes, long timestampNanos) {
+        nextSeq = SeqNum.add(nextSeq, bytes);
+        switch (state) {
+            case HEAD -> {
+                if (head.hasStartLine()) partialHead();
+                loseFraming();
+            }
+            case BODY_LENGTH -> {
+                markGap();
+                if (bytes <= remaining) {
+                    remaining -= bytes;
+                    addBody(bytes);
+                    if (remaining == 0) messageDone();
+                } else {
+                    addBody(remaining);
+                    messageDone();
+                    loseFraming();
+                }
+            }
+            case BODY_CHUNKED -> {
+                markGap();
+                if (chunked.inData() && bytes <= chunked.remainingInChunk()) {
+                    chunked.skipData(bytes);
+                    addBody(bytes);
+                } else {
+                    messageDone();
+                    loseFraming();
+                }
+            }
+            case BODY_CLOSE -> {
+                markGap();
+                addBody(bytes);
+            }
+            case AWAIT_REQUEST -> defer(new Deferred(null, 0, 0, timestampNanos, false, bytes, null));
+            case AWAIT_SYNC, UPGRADED, ENDED -> { }
+        }
+    }
+
+    @Override
+    public void onEnd(EndReason reason, long timestampNanos) {
+        if (state == State.AWAIT_REQUEST) { // the request may still be on its way: the end waits too
+            defer(new Deferred(null, 0, 0, timestampNanos, false, 0, reason));
+            return;
+        }
+        switch (state) {
+            // A close-delimited body ends here; a body cut short is reported as far as it came.
+            case BODY_CLOSE, BODY_LENGTH, BODY_CHUNKED -> messageDone();
+            default -> { }
+        }
+        state = State.ENDED;
+        current = null;
+        head.release();
+        connection.streamEnded(side, reason);
+    }
+
+    /** The connection switched protocols: nothing more on it is HTTP/1. */
+    void upgrade() {
+        state = State.UPGRADED;
+        current = null;
+        head.release();
+    }
+
+    private void beginHead(Origin origin) {
+        this.origin = origin;
+        state = State.HEAD;
+        int role = connection.role(side);
+        head.start(role != HttpConnection.SERVER, role != HttpConnection.CLIENT);
+    }
+
+    private void headDone(long headEnd) {
+        connection.malformedHeaderLines(head.malformedLines);
+        boolean request = head.kind == StartLineScanner.REQUEST;
+        if (!connection.assignRole(side, request)) {
+            headInvalid();
+            return;
+        }
+        head.release();
+        if (request) {
+            requestHead(headEnd);
+        } else {
+            responseHead();
+        }
+    }
+
+    private void requestHead(long headEnd) {
+        current = connection.request(side, head, headTimestamp, headEnd);
+        currentIsRequest = true;
+        provisional = origin == Origin.RESYNC ? current : null;
+        if (state == State.UPGRADED) return; // the response that waited for this request switched protocols
+        if (head.transferEncoding) {
+            if (head.chunked) {
+                startChunked();
+            } else { // a request body with no length we can know (RFC 9112 6.3, rule 4)
+                framingError();
+            }
+        } else if (head.contentLengthInvalid) {
+            framingError();
+        } else if (head.contentLength > 0) {
+            startLength(head.contentLength);
+        } else {
+            messageDone();
+        }
+    }
+
+    private void responseHead() {
+        provisional = null;
+        int status = head.status;
+        if (status < 200 && status != 101) { // interim (100 Continue, 103 Early Hints): the final one follows
+            beginHead(Origin.NEXT_MESSAGE);
+            return;
+        }
+        current = connection.response(head, headTimestamp, headAck);
+        currentIsRequest = false;
+        if (current != null && !current.requestSeen) {
+            state = State.AWAIT_REQUEST;
+            return;
+        }
+        frameResponse();
+    }
+
+    /**
+     * The request a waiting response answers has arrived ({@code x}), or none will (null: the
+     * response is an orphan): frame its body and go through the bytes that waited.
+     */
+    void resume(ExchangeInProgress x) {
+        if (state != State.AWAIT_REQUEST) return;
+        current = x;
+        currentIsRequest = false;
+        frameResponse();
+        ArrayList<Deferred> events = deferred;
+        deferred = null;
+        deferredBytes = 0;
+        if (events == null) return;
+        long position = nextSeq; // replaying must not move the stream position back
+        for (Deferred d : events) { // may stop to wait again: onData then defers the rest anew
+            if (d.end != null) {
+                onEnd(d.end, d.timestampNanos);
+            } else if (d.data == null) {
+                onGap(d.gap, d.timestampNanos);
+            } else {
+                onData(d.data, 0, d.data.length, d.seq, d.ack, d.timestampNanos, d.segmentStart);
+            }
+        }
+        nextSeq = position;
+    }
+
+    private void defer(Deferred d) {
+        if (deferred == null) deferred = new ArrayList<>();
+        deferred.add(d);
+        deferredBytes += (d.data == null ? 0 : d.data.length) + 64;
+        if (deferredBytes > maxDeferredBytes) connection.abandonParked(); // resumes this stream
+    }
+
+    /** Decides how the body of the response just parsed is delimited (RFC 9112 section 6.3). */
+    private void frameResponse() {
+        int status = head.status;
+        String method = current != null && current.requestSeen ? current.method : null;
+        if (status == 101 || (status / 100 == 2 && "CONNECT".equals(method))) {
+            connection.upgraded(current);
+        } else if ("HEAD".equals(method) || status == 204 || status == 304) {
+            messageDone();
+        } else if (head.transferEncoding) {
+            if (head.chunked) {
+                startChunked();
+            } else {
+                state = State.BODY_CLOSE;
+            }
+        } else if (head.contentLengthInvalid) {
+            framingError();
+        } else if (head.contentLength >= 0) {
+            startLength(head.contentLength);
+        } else {
+            state = State.BODY_CLOSE;
+        }
+    }
+
+    private void startLength(long length) {
+        if (length == 0) {
+            messageDone();
+        } else {
+            state = State.BODY_LENGTH;
+            remaining = length;
+        }
+    }
+
+    private void startChunked() {
+        state = State.BODY_CHUNKED;
+        chunked.reset();
+    }
+
+    /** The head is fine but its body cannot be delimited: report the message, then look for the next head. */
+    private void framingError() {
+        connection.parseError();
+        messageDone();
+        loseFraming();
+    }
+
+    /** A head cut by a gap after its start line: the message is known, with the headers seen so far. */
+    private void partialHead() {
+        boolean request = head.kind == StartLineScanner.REQUEST;
+        if (!connection.assignRole(side, request)) return;
+        if (!request && head.status < 200 && head.status != 101) return;
+        if (request) {
+            current = connection.request(side, head, headTimestamp, nextSeq);
+        } else {
+            current = connection.response(head, headTimestamp, headAck);
+        }
+        currentIsRequest = request;
+        markGap();
+        messageDone();
+    }
+
+    private void headInvalid() {
+        if (origin == Origin.NEXT_MESSAGE && provisional != null && connection.retract(provisional)) {
+            origin = Origin.RESYNC; // it was body after all: framing was never found
+        }
+        provisional = null;
+        switch (origin) {
+            case STREAM_START -> connection.notHttp(side);
+            case NEXT_MESSAGE -> connection.parseError();
+            case RESYNC -> { }
+        }
+        if (origin != Origin.RESYNC) connection.streamLost(side);
+        state = State.AWAIT_SYNC;
+        head.release();
+    }
+
+    private void messageDone() {
+        ExchangeInProgress done = current;
+        current = null;
+        beginHead(Origin.NEXT_MESSAGE);
+        connection.messageDone(done, currentIsRequest);
+    }
+
+    private void loseFraming() {
+        provisional = null;
+        state = State.AWAIT_SYNC;
+        current = null;
+        head.release();
+        connection.streamLost(side);
+    }
+
+    private void markGap() {
+        if (current != null) current.gap = true;
+    }
+
+    private void addBody(long n) {
+        if (current == null) return;
+        if (currentIsRequest) {
+            current.requestBody += n;
+        } else {
+            current.responseBody += n;
+        }
+    }
+}

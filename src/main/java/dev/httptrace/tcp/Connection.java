@@ -1,0 +1,66 @@
+package dev.httptrace.tcp;
+
+import dev.httptrace.capture.Segment;
+
+import java.util.Arrays;
+
+/**
+ * One TCP connection in the flow table: its two endpoints and a reassembler per direction.
+ *
+ * <p>The endpoints are called side 0 and side 1: side 0 is the source of the first segment
+ * seen, whatever it was. Which side opened the connection is known only when a SYN was seen
+ * ({@link #initiator()}); the layer above decides who is the client by what the streams carry.
+ */
+public final class Connection {
+    final ConnectionKey key;
+    private final int ifindex;
+    private final boolean ipv6;
+    private final byte[][] addresses;
+    private final int[] ports;
+    final StreamReassembler[] streams = new StreamReassembler[2];
+    ConnectionHandler handler;
+    private int initiator = -1;
+    long lastSeenNanos;
+    long retransmissions;
+    boolean closed;
+    boolean watched;
+
+    Connection(ConnectionKey key, Segment first) {
+        this.key = key;
+        this.ifindex = first.ifindex();
+        this.ipv6 = first.ipv6();
+        this.addresses = new byte[][] {first.srcAddr().clone(), first.dstAddr().clone()};
+        this.ports = new int[] {first.srcPort(), first.dstPort()};
+        this.lastSeenNanos = first.timestampNanos();
+    }
+
+    /** The side (0 or 1) that sent {@code s}. */
+    int sideOf(Segment s) {
+        return s.srcPort() == ports[0] && Arrays.equals(s.srcAddr(), addresses[0])
+                && (s.dstPort() == ports[1] && Arrays.equals(s.dstAddr(), addresses[1])) ? 0 : 1;
+    }
+
+    /** Notes who opened the connection: a SYN comes from the initiator, a SYN-ACK goes to it. */
+    void noteSyn(int side, boolean ack) {
+        initiator = ack ? 1 - side : side;
+    }
+
+    /** Interface of the first segment seen. */
+    public int ifindex() { return ifindex; }
+
+    public boolean ipv6() { return ipv6; }
+
+    /** Address of {@code side} (4 or 16 bytes); do not modify. */
+    public byte[] address(int side) { return addresses[side]; }
+
+    public int port(int side) { return ports[side]; }
+
+    /** The side that sent the SYN, or -1 when the handshake was not seen. */
+    public int initiator() { return initiator; }
+
+    /** Segments of this connection (either direction) that carried bytes already delivered. */
+    public long retransmissions() { return retransmissions; }
+
+    /** Capture time of the latest segment. */
+    public long lastSeenNanos() { return lastSeenNanos; }
+}

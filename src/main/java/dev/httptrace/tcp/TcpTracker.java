@@ -1,0 +1,150 @@
+package dev.httptrace.tcp;
+
+import dev.httptrace.capture.Segment;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+
+/**
+ * The TCP stage: a bounded flow table of connections, each with a reassembler per direction.
+ *
+ * <p>The table keeps connections in least-recently-active order (an access-ordered
+ * {@link LinkedHashMap}): when it is full the least recently active connection is evicted,
+ * and {@link #expire} drops idle ones from the front. A connection ends when both directions
+ * have ended with FIN, at a RST, when replaced by a new SYN on the same addresses and ports,
+ * or when evicted, expired or finished; its handler is told and it leaves the table.
+ */
+public final class TcpTracker {
+    private final int maxFlows;
+    private final int maxReorderBytes;
+    private final ConnectionListener listener;
+    private final LinkedHashMap<ConnectionKey, Connection> flows;
+    /** Connections with a hole in a stream, checked by {@link #expire} for the reorder timeout. */
+    private final List<Connection> withHoles = new ArrayList<>();
+    private final TcpCounters counters = new TcpCounters();
+    private long latestTimestamp;
+
+    public TcpTracker(int maxFlows, int maxReorderBytes, ConnectionListener listener) {
+        if (maxFlows < 1) throw new IllegalArgumentException("maxFlows must be at least 1");
+        this.maxFlows = maxFlows;
+        this.maxReorderBytes = maxReorderBytes;
+        this.listener = listener;
+        this.flows = new LinkedHashMap<>(Math.min(maxFlows, 1 << 16) * 4 / 3 + 1, 0.75f, true);
+    }
+
+    public TcpCounters counters() { return counters; }
+
+    /** Connections in the table now. */
+    public int activeFlows() { return flows.size(); }
+
+    /** Capture time of the latest segment seen. */
+    public long latestTimestamp() { return latestTimestamp; }
+
+    public void accept(Segment s) {
+        counters.segments++;
+        long ts = s.timestampNanos();
+        latestTimestamp = Math.max(latestTimestamp, ts);
+        ConnectionKey key = ConnectionKey.of(s);
+        Connection c = flows.get(key);
+        boolean syn = s.has(Segment.SYN);
+        if (c != null && syn && !s.has(Segment.ACK)) {
+            StreamReassembler stream = c.streams[c.sideOf(s)];
+            if (stream.started() && stream.initialSeq() != s.seq()) {
+                close(c, EndReason.REPLACED, ts);
+                c = null;
+            }
+        }
+        if (c == null) {
+            // A FIN, RST or bare segment of a connection not tracked carries nothing to start from.
+            if (!syn && s.payloadLength() == 0) return;
+            c = open(key, s);
+        }
+        c.lastSeenNanos = Math.max(c.lastSeenNanos, ts);
+        int side = c.sideOf(s);
+        if (syn) c.noteSyn(side, s.has(Segment.ACK));
+        if (s.has(Segment.RST)) {
+            close(c, EndReason.RST, ts);
+            return;
+        }
+        switch (c.streams[side].accept(s)) {
+            case RETRANSMITTED -> {
+                counters.retransmittedSegments++;
+                c.retransmissions++;
+            }
+            case OUT_OF_ORDER -> counters.outOfOrderSegments++;
+            case NEW, IGNORED -> { }
+        }
+        if (c.streams[0].ended() && c.streams[1].ended()) {
+            close(c, EndReason.FIN, ts);
+        } else if (!c.watched && c.streams[side].hasHole()) {
+            c.watched = true;
+            withHoles.add(c);
+        }
+    }
+
+    /**
+     * Gives up reorder holes older than {@code reorderTimeoutNanos} as gaps, and drops
+     * connections idle for {@code idleTimeoutNanos} or more.
+     */
+    public void expire(long nowNanos, long idleTimeoutNanos, long reorderTimeoutNanos) {
+        for (int i = withHoles.size() - 1; i >= 0; i--) {
+            Connection c = withHoles.get(i);
+            if (!c.closed) {
+                c.streams[0].expire(nowNanos, reorderTimeoutNanos);
+                c.streams[1].expire(nowNanos, reorderTimeoutNanos);
+                if (c.streams[0].ended() && c.streams[1].ended()) close(c, EndReason.FIN, nowNanos);
+            }
+            if (c.closed || !(c.streams[0].hasHole() || c.streams[1].hasHole())) {
+                c.watched = false;
+                withHoles.set(i, withHoles.getLast());
+                withHoles.removeLast();
+            }
+        }
+        List<Connection> idle = new ArrayList<>();
+        for (Connection c : flows.values()) {
+            // Access order follows segment arrival, so the idle ones are at the front.
+            if (nowNanos - c.lastSeenNanos < idleTimeoutNanos) break;
+            idle.add(c);
+        }
+        for (Connection c : idle) {
+            counters.flowsTimedOut++;
+            close(c, EndReason.IDLE, nowNanos);
+        }
+    }
+
+    /** Ends every connection: the capture is over. */
+    public void finish() {
+        for (Connection c : new ArrayList<>(flows.values())) {
+            close(c, EndReason.CAPTURE_END, latestTimestamp);
+        }
+        withHoles.clear();
+    }
+
+    private Connection open(ConnectionKey key, Segment s) {
+        if (flows.size() >= maxFlows) {
+            Iterator<Connection> eldest = flows.values().iterator();
+            Connection victim = eldest.next();
+            counters.flowsEvicted++;
+            close(victim, EndReason.EVICTED, s.timestampNanos());
+        }
+        Connection c = new Connection(key, s);
+        if (s.has(Segment.SYN)) c.noteSyn(0, s.has(Segment.ACK));
+        ConnectionHandler handler = listener.opened(c);
+        c.handler = handler;
+        c.streams[0] = new StreamReassembler(handler.stream(0), counters, maxReorderBytes);
+        c.streams[1] = new StreamReassembler(handler.stream(1), counters, maxReorderBytes);
+        flows.put(key, c);
+        return c;
+    }
+
+    private void close(Connection c, EndReason reason, long ts) {
+        if (c.closed) return;
+        c.closed = true;
+        flows.remove(c.key);
+        c.streams[0].abort(reason, ts);
+        c.streams[1].abort(reason, ts);
+        c.handler.onClose(reason, ts);
+    }
+}

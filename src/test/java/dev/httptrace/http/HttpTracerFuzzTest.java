@@ -1,0 +1,147 @@
+package dev.httptrace.http;
+
+import com.code_intelligence.jazzer.junit.FuzzTest;
+import dev.httptrace.capture.Segment;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Fuzz tests (Jazzer): no input may make the tracer throw, hold unbounded state, or report
+ * something inconsistent.
+ *
+ * <p>A plain {@code mvn test} runs them in regression mode: each fuzz test runs once on the
+ * empty input and once on every file under
+ * {@code src/test/resources/dev/httptrace/http/HttpTracerFuzzTestInputs/<methodName>/}.
+ * To fuzz for real, one fuzz test per run, for its {@code maxDuration}:
+ *
+ * <pre>
+ * JAZZER_FUZZ=1 mvn test -Dtest=HttpTracerFuzzTest#conversation
+ * JAZZER_FUZZ=1 mvn test -Dtest=HttpTracerFuzzTest#headParser
+ * </pre>
+ *
+ * Jazzer keeps its generated corpus in {@code .cifuzz-corpus/} (not committed) and writes an
+ * input that fails into the inputs directory above, where it stays as a regression test once
+ * the bug is fixed. Keep the machine's limits in mind: fuzzing uses a full core.
+ */
+class HttpTracerFuzzTest {
+    private static final Set<String> UNANSWERED = Set.of("closed", "timeout", "capture_end", "gap");
+
+    /**
+     * Arbitrary bytes as a scripted conversation, so the fuzzer chooses both the payloads and
+     * how the capture damaged them. Byte 0: bit 0 = start with a handshake, bit 1 = small
+     * limits. Then records {@code [control][length][payload]}; control bits: 0 = from the
+     * server, 1 = FIN after, 2 = RST instead, 3 = only half the payload captured, 4 = lost,
+     * 5 = seen twice, 6 = overtaken by the next segment, 7 = 250 ms pass and expire runs.
+     */
+    @FuzzTest(maxDuration = "10m")
+    void conversation(byte[] input) {
+        boolean small = input.length > 0 && (input[0] & 2) != 0;
+        HttpTracer.Settings settings = small
+                ? new HttpTracer.Settings(2, 1_000_000_000L, 256, 512, 100_000_000L)
+                : HttpTracer.Settings.defaults();
+        List<Exchange> out = new ArrayList<>();
+        HttpTracer tracer = new HttpTracer(out::add, settings);
+        for (Segment s : segments(input)) {
+            tracer.accept(s);
+            if (s.ifindex() == 2) tracer.expire(s.timestampNanos());
+            assertTrue(tracer.stats().flowsActive() <= settings.maxFlows());
+        }
+        tracer.finish();
+        HttpTracer.Stats stats = tracer.stats();
+        assertEquals(0, stats.flowsActive());
+        assertEquals(0, tracer.heldHeadBytes(), "everything held was released");
+        assertEquals(out.size(), stats.exchanges());
+        assertEquals(out.stream().filter(e -> e.response() == null).count(), stats.unanswered());
+        for (Exchange e : out) {
+            assertNotNull(e.request());
+            assertTrue(e.response() == null ? UNANSWERED.contains(e.trace().unanswered()) : e.trace().unanswered() == null);
+            assertTrue(kept(e.request().headers()) <= settings.maxHeadBytes(), "head bytes kept are bounded");
+            assertTrue(e.request().bodySize() >= 0);
+            if (e.response() != null) {
+                assertTrue(kept(e.response().headers()) <= settings.maxHeadBytes());
+                assertTrue(e.response().statusCode() >= 100 && e.response().statusCode() <= 999);
+                assertTrue(e.response().bodySize() >= 0);
+            }
+        }
+    }
+
+    /**
+     * The head parser on arbitrary bytes, fed whole and cut in pieces (sizes from the first
+     * byte): it never throws, and the pieces never change the result.
+     */
+    @FuzzTest(maxDuration = "10m")
+    void headParser(byte[] input) {
+        int piece = input.length == 0 ? 1 : 1 + (input[0] & 0x0F);
+        byte[] bytes = input.length == 0 ? input : Arrays.copyOfRange(input, 1, input.length);
+        String whole = parse(bytes, bytes.length);
+        assertEquals(whole, parse(bytes, piece));
+    }
+
+    private static String parse(byte[] bytes, int piece) {
+        HeadParser p = new HeadParser(128);
+        p.start(true, true);
+        int at = 0;
+        while (at < bytes.length && p.state() == HeadParser.MORE) {
+            int n = Math.min(piece, bytes.length - at);
+            int used = p.feed(bytes, at, n);
+            assertTrue(used >= 0 && used <= n);
+            at += used;
+            if (used < n) break;
+        }
+        if (p.hasStartLine()) assertTrue(kept(p.headers) <= 128);
+        // Not HTTP: where exactly that became clear does not matter, the rest is skipped.
+        if (p.state() == HeadParser.INVALID) return "invalid";
+        return p.state() + " " + at + " " + p.kind + " " + p.method + " " + p.target + " " + p.version + " "
+                + p.status + " " + p.reason + " " + p.headers + " " + p.truncated + " " + p.contentLength + " "
+                + p.contentLengthInvalid + " " + p.transferEncoding + " " + p.chunked + " " + p.malformedLines;
+    }
+
+    private static long kept(List<Exchange.Header> headers) {
+        return headers.stream().mapToLong(h -> h.name().length() + h.value().length()).sum();
+    }
+
+    /** Decodes the script described at {@link #conversation}. Segments after which expire runs have ifindex 2. */
+    static List<Segment> segments(byte[] in) {
+        byte[] client = {10, 0, 0, 1};
+        byte[] server = {10, 0, 0, 2};
+        long[] seq = {1001, 9001};
+        long clock = 1_000_000_000_000L;
+        List<Segment> out = new ArrayList<>();
+        if (in.length > 0 && (in[0] & 1) != 0) {
+            out.add(new Segment(clock++, 1, client, server, 40000, 80, 1000, 0, Segment.SYN, 0, new byte[0]));
+            out.add(new Segment(clock++, 1, server, client, 80, 40000, 9000, 1001, Segment.SYN | Segment.ACK, 0, new byte[0]));
+        }
+        int i = 1;
+        boolean holdNext = false;
+        while (i + 1 < in.length) {
+            int control = in[i] & 0xFF;
+            int length = Math.min(in[i + 1] & 0xFF, in.length - i - 2);
+            byte[] payload = Arrays.copyOfRange(in, i + 2, i + 2 + length);
+            i += 2 + length;
+            int from = control & 1;
+            int flags = Segment.ACK | ((control & 2) != 0 ? Segment.FIN : 0) | ((control & 4) != 0 ? Segment.RST : 0);
+            if ((control & 0x80) != 0) clock += 250_000_000L;
+            byte[] captured = (control & 8) != 0 ? Arrays.copyOf(payload, length / 2) : payload;
+            Segment s = new Segment(clock++, (control & 0x80) != 0 ? 2 : 1,
+                    from == 0 ? client : server, from == 0 ? server : client, from == 0 ? 40000 : 80, from == 0 ? 80 : 40000,
+                    seq[from], seq[1 - from], flags, length, captured);
+            seq[from] = (seq[from] + length + ((flags & Segment.FIN) != 0 ? 1 : 0)) & 0xFFFF_FFFFL;
+            if ((control & 0x10) != 0) continue; // lost
+            out.add(s);
+            if ((control & 0x20) != 0) out.add(s);
+            if (holdNext && out.size() >= 2) {
+                Segment last = out.removeLast();
+                out.add(out.size() - 1, last);
+            }
+            holdNext = (control & 0x40) != 0;
+        }
+        return out;
+    }
+}

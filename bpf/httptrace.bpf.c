@@ -65,6 +65,10 @@ struct {
 
 #define IPV6_EXT_HEADERS_MAX 4
 #define IP_FRAG_OFFSET_MASK 0x1fff
+/* Where the network header may start in the socket's view of a packet: no link header
+ * (tun, BPF_PROG_TEST_RUN), Ethernet (also loopback), Ethernet with one or two tags. */
+#define LINK_OFFSETS 4
+static const __u32 link_offsets[LINK_OFFSETS] = {14, 0, 18, 22};
 
 static __always_inline void count(__u32 index)
 {
@@ -81,6 +85,30 @@ static __always_inline int port_wanted(__u16 sport, __u16 dport)
 	return bpf_map_lookup_elem(&ports, &sport) || bpf_map_lookup_elem(&ports, &dport);
 }
 
+/*
+ * Offset of the network header from the start of the packet as bpf_skb_load_bytes()
+ * sees it. The kernel knows it, but a socket filter cannot read it, and the helper
+ * that reads relative to it (bpf_skb_load_bytes_relative) only reads the linear part
+ * of the buffer, where payloads often are not. So: read the first bytes at the network
+ * header (always linear) and find where the same bytes sit from the start.
+ */
+static __always_inline int find_network_offset(struct __sk_buff *skb, __u32 *offset)
+{
+	__u64 want[2], got[2];
+
+	if (bpf_skb_load_bytes_relative(skb, 0, want, sizeof(want), BPF_HDR_START_NET))
+		return -1;
+	for (int i = 0; i < LINK_OFFSETS; i++) {
+		if (bpf_skb_load_bytes(skb, link_offsets[i], got, sizeof(got)))
+			continue;
+		if (got[0] == want[0] && got[1] == want[1]) {
+			*offset = link_offsets[i];
+			return 0;
+		}
+	}
+	return -1;
+}
+
 SEC("socket")
 int httptrace_filter(struct __sk_buff *skb)
 {
@@ -89,7 +117,7 @@ int httptrace_filter(struct __sk_buff *skb)
 	struct tcphdr tcp;
 	__u32 cpu = bpf_get_smp_processor_id(), off = 0, ip_payload_len, tcp_hdr_len, payload_len, len;
 	__u16 proto = bpf_ntohs(skb->protocol);
-	__u8 next_header;
+	__u8 first, next_header;
 
 	count(HT_CNT_PACKETS);
 
@@ -98,6 +126,31 @@ int httptrace_filter(struct __sk_buff *skb)
 		count(HT_CNT_LOOP_DUP);
 		return 0;
 	}
+	if (proto != ETH_P_IP && proto != ETH_P_IPV6 && proto != ETH_P_8021Q && proto != ETH_P_8021AD)
+		return 0;
+	if (find_network_offset(skb, &off))
+		return 0;
+
+	/*
+	 * Usually the kernel has taken VLAN tags off into metadata, or the network header
+	 * already points past them. When it points at a tag instead, step over the tags.
+	 */
+	for (int i = 0; i < 2; i++) {
+		__be16 inner;
+
+		if (proto != ETH_P_8021Q && proto != ETH_P_8021AD)
+			break;
+		if (bpf_skb_load_bytes(skb, off, &first, 1))
+			return 0;
+		if ((first >> 4) == 4 || (first >> 4) == 6)
+			break;
+		if (bpf_skb_load_bytes(skb, off + 2, &inner, sizeof(inner)))
+			return 0;
+		proto = bpf_ntohs(inner);
+		off += 4;
+	}
+	if (bpf_skb_load_bytes(skb, off, &first, 1))
+		return 0;
 
 	s = bpf_map_lookup_elem(&slots, &cpu);
 	if (!s)
@@ -105,22 +158,10 @@ int httptrace_filter(struct __sk_buff *skb)
 	ev = &s->hdr;
 	__builtin_memset(ev, 0, sizeof(*ev));
 
-	/* VLAN tags not taken off by the driver sit in front of the network header. */
-	for (int i = 0; i < 2; i++) {
-		__be16 inner;
-
-		if (proto != ETH_P_8021Q && proto != ETH_P_8021AD)
-			break;
-		if (bpf_skb_load_bytes_relative(skb, off + 2, &inner, sizeof(inner), BPF_HDR_START_NET))
-			return 0;
-		proto = bpf_ntohs(inner);
-		off += 4;
-	}
-
-	if (proto == ETH_P_IP) {
+	if ((first >> 4) == 4) {
 		struct iphdr ip;
 
-		if (bpf_skb_load_bytes_relative(skb, off, &ip, sizeof(ip), BPF_HDR_START_NET))
+		if (bpf_skb_load_bytes(skb, off, &ip, sizeof(ip)))
 			return 0;
 		if (ip.protocol != IPPROTO_TCP || (bpf_ntohs(ip.frag_off) & IP_FRAG_OFFSET_MASK))
 			return 0;
@@ -131,10 +172,10 @@ int httptrace_filter(struct __sk_buff *skb)
 		__builtin_memcpy(ev->daddr, &ip.daddr, 4);
 		ip_payload_len = bpf_ntohs(ip.tot_len) - ip.ihl * 4;
 		off += ip.ihl * 4;
-	} else if (proto == ETH_P_IPV6) {
+	} else if ((first >> 4) == 6) {
 		struct ipv6hdr ip6;
 
-		if (bpf_skb_load_bytes_relative(skb, off, &ip6, sizeof(ip6), BPF_HDR_START_NET))
+		if (bpf_skb_load_bytes(skb, off, &ip6, sizeof(ip6)))
 			return 0;
 		ev->family = 6;
 		__builtin_memcpy(ev->saddr, &ip6.saddr, 16);
@@ -149,7 +190,7 @@ int httptrace_filter(struct __sk_buff *skb)
 			if (next_header != IPPROTO_HOPOPTS && next_header != IPPROTO_ROUTING &&
 			    next_header != IPPROTO_DSTOPTS)
 				break;
-			if (bpf_skb_load_bytes_relative(skb, off, ext, sizeof(ext), BPF_HDR_START_NET))
+			if (bpf_skb_load_bytes(skb, off, ext, sizeof(ext)))
 				return 0;
 			next_header = ext[0];
 			if (ip_payload_len < (ext[1] + 1) * 8)
@@ -164,7 +205,7 @@ int httptrace_filter(struct __sk_buff *skb)
 	}
 	count(HT_CNT_TCP);
 
-	if (bpf_skb_load_bytes_relative(skb, off, &tcp, sizeof(tcp), BPF_HDR_START_NET))
+	if (bpf_skb_load_bytes(skb, off, &tcp, sizeof(tcp)))
 		return 0;
 	ev->sport = bpf_ntohs(tcp.source);
 	ev->dport = bpf_ntohs(tcp.dest);
@@ -199,15 +240,14 @@ int httptrace_filter(struct __sk_buff *skb)
 		len &= HT_MAX_SNAPLEN * 2 - 1;
 		if (len < 1 || len > HT_MAX_SNAPLEN)
 			return 0;
-		if (bpf_skb_load_bytes_relative(skb, off, s->payload, len, BPF_HDR_START_NET)) {
+		if (bpf_skb_load_bytes(skb, off, s->payload, len)) {
 			/* Shorter than the IP header said (a trimmed frame): keep what the header alone says. */
 			len = 0;
 		}
 	}
 	ev->captured_len = len;
 
-	if (bpf_perf_event_output(skb, &events, BPF_F_CURRENT_CPU, s,
-				  sizeof(struct ht_event) + (len & (HT_MAX_SNAPLEN * 2 - 1))))
+	if (bpf_perf_event_output(skb, &events, BPF_F_CURRENT_CPU, s, sizeof(struct ht_event) + len))
 		count(HT_CNT_EMIT_FAILED);
 	else
 		count(HT_CNT_EMITTED);

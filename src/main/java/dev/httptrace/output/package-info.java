@@ -39,7 +39,7 @@
  * <tr><td>.httptrace.truncated</td><td>boolean</td><td>always</td><td>request or response head longer than the head limit</td></tr>
  * <tr><td>.httptrace.upgraded</td><td>boolean</td><td>always</td><td>the connection switched protocol</td></tr>
  * <tr><td>.httptrace.retransmissions</td><td>integer</td><td>always</td><td>segments of the connection seen again so far</td></tr>
- * <tr><td>.httptrace.unanswered</td><td>"closed" | "timeout" | "capture_end"</td><td>exactly when .http.response is absent</td><td>why no response</td></tr>
+ * <tr><td>.httptrace.unanswered</td><td>"closed" | "timeout" | "capture_end" | "gap"</td><td>exactly when .http.response is absent</td><td>why no response</td></tr>
  * </table>
  *
  * <p>Text from the traffic is written as UTF-8; unpaired UTF-16 surrogates (which no

@@ -139,7 +139,7 @@ class JsonLinesWriterTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"closed", "timeout", "capture_end"})
+    @ValueSource(strings = {"closed", "timeout", "capture_end", "gap"})
     void unansweredHasNoResponseNoDurationAndSaysWhy(String why) {
         JsonNode j = json(x().unanswered(why).build());
         assertTrue(j.at("/http/response").isMissingNode());

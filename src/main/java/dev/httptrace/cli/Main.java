@@ -191,7 +191,7 @@ public final class Main implements Callable<Integer> {
         // Ctrl-C / SIGTERM end the loop like --count does: detach, summarise, exit 0 (as tcpdump).
         Signals.onInterrupt(() -> stopRequested = true);
         NativeCapture.Stats stats = null;
-        try (NativeCapture capture = NativeCapture.open(settings)) {
+        try (NativeCapture capture = NativeCapture.open(settings); StdoutWatch stdoutWatch = new StdoutWatch()) {
             capture.attach(iface);
             if (!quiet) {
                 err.println("httptrace: tracing on " + (iface == null ? "all interfaces" : iface)
@@ -205,6 +205,9 @@ public final class Main implements Callable<Integer> {
                     capture.poll(100, tracer::accept);
                     tracer.expire(System.currentTimeMillis() * 1_000_000L);
                     flush(writer);
+                    if (stdoutWatch.closed()) {
+                        throw new StdoutClosed();
+                    }
                 }
                 if (!limit.reached()) {
                     tracer.finish(); // report requests still waiting for an answer
@@ -216,7 +219,7 @@ public final class Main implements Callable<Integer> {
         } catch (CaptureException e) {
             return fail(exitCode(e.reason()), e.getMessage());
         } finally {
-            if (!quiet) {
+            if (!quiet && stats != null) {
                 summary(tracer, stats);
             }
         }

@@ -10,10 +10,10 @@ import org.junit.jupiter.api.Assumptions;
  * Preconditions of the live tests (root, eBPF, real peers on loopback). Off CI without
  * root they are skipped with the reason; under CI=true a missing capability fails them.
  */
-final class Live {
+public final class Live {
     private Live() {}
 
-    static void requireRoot() {
+    public static void requireRoot() {
         if (isRoot()) {
             return;
         }

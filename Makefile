@@ -49,14 +49,27 @@ jar: $(JAR)
 $(JAR): $(LIB) pom.xml $(JAVA_SOURCES) | jdk
 	$(MVN) -DskipTests package
 
-# Unit tests, then the jar, then the live tests (root + eBPF) against it.
+# Unit tests (the fuzz tests replay their corpus), then the jar, then the live tests
+# (root + eBPF) against it, then a short coverage-guided fuzzing run of each fuzz test.
 test: $(LIB) | jdk
+	rm -rf target/surefire-reports target/failsafe-reports
 	$(MVN) verify
+	scripts/test-summary > $(BUILD)/test-summary.txt
+	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(TEST_FUZZ_SECONDS)
+	@cat $(BUILD)/test-summary.txt
 
-# Coverage-guided fuzzing of the HTTP parser and reassembler (make test only replays the corpus).
+# Coverage-guided fuzzing of the HTTP parser and reassembler, FUZZ_SECONDS per fuzz test.
+FUZZ_TESTS := HttpTracerFuzzTest\#conversation HttpTracerFuzzTest\#headParser
 FUZZ_SECONDS ?= 300
+TEST_FUZZ_SECONDS ?= 20
 fuzz: | jdk
-	JAZZER_FUZZ=1 $(MVN) test -Dtest='*FuzzTest' -Djazzer.max_duration=$(FUZZ_SECONDS)s
+	@for t in $(FUZZ_TESTS); do \
+		echo "fuzzing $$t for $(FUZZ_SECONDS) s"; \
+		JAZZER_FUZZ=1 JAZZER_MAX_DURATION=$(FUZZ_SECONDS)s $(MVN) test -Dtest="$$t" \
+			-Dsurefire.failIfNoSpecifiedTests=false > $(BUILD)/fuzz.log 2>&1 \
+			|| { tail -n 60 $(BUILD)/fuzz.log; echo "fuzzing $$t found a failure (see above)"; exit 1; }; \
+		grep -E '^Done [0-9]+ runs' $(BUILD)/fuzz.log || true; \
+	done
 
 .PHONY: jdk
 jdk:

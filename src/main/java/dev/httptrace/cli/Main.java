@@ -53,13 +53,14 @@ import picocli.CommandLine.Spec;
         footerHeading = "%nExamples:%n",
         footer = {
             "  sudo httptrace -i eth0 | jq 'select(.http.response.status_code >= 500)'",
-            "  sudo httptrace -i lo -p 8080 -c 1 -d 30s          # one exchange, or give up after 30 s",
-            "  sudo httptrace -i lo | jq -r '\"\\(.http.request.method) \\(.url.path) \\(.http.response.status_code)\"'",
-            "  httptrace -r capture.pcap --format text           # offline, from tcpdump -w",
+            "  sudo httptrace -i lo -p 8080 -c 1 -d 30s   # one exchange, at most 30 s",
+            "  sudo httptrace -i lo | jq -r '\"\\(.http.request.method) \\(.url.path)\"'",
+            "  httptrace -r capture.pcap -f text          # offline, from tcpdump -w",
             "",
-            "Exit codes: 0 done, 1 failure, 2 bad options, 3 no permission, 4 no such interface,",
-            "  5 BPF refused/unavailable, 6 capture file unreadable.",
-            "Output schema: README.md; JSON Schema: src/main/resources/schema/httptrace-exchange-v1.schema.json."})
+            "Exit codes: 0 done, 1 failure, 2 bad options, 3 no permission,",
+            "  4 no such interface, 5 BPF refused or unavailable, 6 unreadable capture file.",
+            "Output: one JSON object per exchange, schema in README.md and in",
+            "  src/main/resources/schema/httptrace-exchange-v1.schema.json"})
 public final class Main implements Callable<Integer> {
 
     enum Format { json, text }

@@ -4,6 +4,7 @@
  * skeleton, attaches it to a raw AF_PACKET socket, and drains the perf buffer in
  * batches into a buffer Java owns (one downcall per batch, never an upcall).
  */
+#define _GNU_SOURCE /* vasprintf */
 #include <errno.h>
 #include <net/if.h>
 #include <stdarg.h>
@@ -43,33 +44,42 @@ static size_t libbpf_log_len;
 
 static int log_libbpf(enum libbpf_print_level level, const char *fmt, va_list args)
 {
-	char line[1024];
-	int n;
+	char *text;
+	size_t n, keep;
+	int len;
 
 	if (level == LIBBPF_DEBUG)
 		return 0;
-	n = vsnprintf(line, sizeof(line), fmt, args);
-	if (n <= 0)
+	/* One call can carry the whole verifier log: format it fully, keep its tail. */
+	len = vasprintf(&text, fmt, args);
+	if (len <= 0)
 		return 0;
-	if ((size_t)n >= sizeof(line))
-		n = sizeof(line) - 1;
-	if (libbpf_log_len + n >= sizeof(libbpf_log)) {
-		/* Keep the newest half: the verifier's verdict is at the end. */
-		size_t keep = sizeof(libbpf_log) / 2;
-
-		memmove(libbpf_log, libbpf_log + libbpf_log_len - keep, keep);
-		libbpf_log_len = keep;
+	n = (size_t)len;
+	if (n >= sizeof(libbpf_log)) {
+		memcpy(libbpf_log, text + n - (sizeof(libbpf_log) - 1), sizeof(libbpf_log) - 1);
+		libbpf_log_len = sizeof(libbpf_log) - 1;
+	} else {
+		if (libbpf_log_len + n >= sizeof(libbpf_log)) {
+			keep = sizeof(libbpf_log) - 1 - n;
+			memmove(libbpf_log, libbpf_log + libbpf_log_len - keep, keep);
+			libbpf_log_len = keep;
+		}
+		memcpy(libbpf_log + libbpf_log_len, text, n);
+		libbpf_log_len += n;
 	}
-	memcpy(libbpf_log + libbpf_log_len, line, n);
-	libbpf_log_len += n;
 	libbpf_log[libbpf_log_len] = '\0';
+	free(text);
 	return 0;
 }
 
-/* Copies the last max_lines lines of the libbpf log into dst (lines joined by '\n'). */
-static void last_log_lines(char *dst, size_t dstlen, int max_lines)
+/*
+ * Copies the last max_lines lines of the verifier's log (the part of libbpf's output
+ * before "-- END PROG LOAD LOG --", or all of it when there is none) into dst.
+ */
+static void verifier_tail(char *dst, size_t dstlen, int max_lines)
 {
-	size_t end = libbpf_log_len, start;
+	const char *marker = strstr(libbpf_log, "-- END PROG LOAD LOG --");
+	size_t end = marker ? (size_t)(marker - libbpf_log) : libbpf_log_len, start;
 	int lines = 0;
 
 	while (end > 0 && libbpf_log[end - 1] == '\n')
@@ -214,13 +224,13 @@ struct ht_tracer *ht_open(uint32_t snaplen, const uint16_t *ports, int nports,
 		char log[2048];
 
 		*errnum = -ret;
-		last_log_lines(log, sizeof(log), 8);
+		verifier_tail(log, sizeof(log), 6);
 		if (-ret == EPERM)
 			set_err(err, errlen, "loading the BPF program was refused (%s): run as root "
 				"or with CAP_BPF and CAP_NET_ADMIN", strerror(-ret));
 		else
-			set_err(err, errlen, "the kernel refused the BPF program (%s); "
-				"verifier's last lines:\n%s", strerror(-ret), log);
+			set_err(err, errlen, "the kernel refused the BPF program (errno %d, %s); "
+				"the verifier's last lines:\n%s", -ret, strerror(-ret), log);
 		goto fail;
 	}
 

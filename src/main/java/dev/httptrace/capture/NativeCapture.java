@@ -87,7 +87,8 @@ public final class NativeCapture implements AutoCloseable {
                     settings.ports().size(), settings.perfPages(), err, (long) ERR_LEN, errnum);
             if (tracer.equals(MemorySegment.NULL)) {
                 int errno = errnum.get(JAVA_INT, 0);
-                var reason = errno == Errno.EPERM || errno == Errno.EACCES
+                // EPERM: bpf() itself refused us. EACCES/EINVAL at load: the verifier said no.
+                var reason = errno == Errno.EPERM
                         ? CaptureException.Reason.PERMISSION : CaptureException.Reason.BPF_REJECTED;
                 throw new CaptureException(reason, err.getString(0));
             }

@@ -28,6 +28,8 @@ final class HttpConnection implements ConnectionHandler {
     private final Connection tcp;
     private final MessageStream[] streams;
     private int clientSide = -1;
+    /** The side whose resynchronised head set {@link #clientSide}, while that is unconfirmed; else -1. */
+    private int tentativeRoleFrom = -1;
     /** Exchanges with a request, not yet reported, in request order. */
     private final ArrayDeque<ExchangeInProgress> open = new ArrayDeque<>(2);
     /** Of those, the ones still waiting for their final response. */
@@ -65,13 +67,36 @@ final class HttpConnection implements ConnectionHandler {
         return clientSide >= 0 ? clientSide : tcp.initiator();
     }
 
-    /** Records that {@code side} sent a request (or a response); false when that contradicts what is known. */
-    boolean assignRole(int side, boolean sentRequest) {
+    /**
+     * Records that {@code side} sent a request (or a response); false when that contradicts what is known.
+     *
+     * <p>A head found by resynchronising ({@code resync}: joined mid-stream, or after lost framing) may be
+     * body content that merely starts a segment with HTTP text. When such a head is the first to say who
+     * the client is, the roles are only tentative: a head from the other side that agrees with them, or
+     * the next head of the same stream, confirms them; that stream losing its framing again first (the
+     * bytes after the head were not the next head) takes them back ({@link #streamLost}, {@link #retract}).
+     * Otherwise a response body that starts a segment with a request line would make the server the
+     * client for good, and every later exchange of the connection would be rejected.
+     */
+    boolean assignRole(int side, boolean sentRequest, boolean resync) {
         int wanted = sentRequest ? side : 1 - side;
         int client = client();
         if (client >= 0 && client != wanted) return false;
+        if (client < 0 && resync) {
+            tentativeRoleFrom = side;
+        } else if (tentativeRoleFrom >= 0 && (side != tentativeRoleFrom || !resync)) {
+            tentativeRoleFrom = -1; // the other direction agrees, or the same stream went on with a head
+        }
         clientSide = wanted;
         return true;
+    }
+
+    /** Forgets roles that only an unconfirmed head of {@code side} had set, once nothing depends on them. */
+    private void dropTentativeRole(int side) {
+        if (tentativeRoleFrom == side && open.isEmpty() && parked == null) {
+            tentativeRoleFrom = -1;
+            clientSide = -1;
+        }
     }
 
     ExchangeInProgress request(int side, HeadParser head, long timestampNanos, long headEnd) {
@@ -111,6 +136,7 @@ final class HttpConnection implements ConnectionHandler {
         awaitingResponse.remove(x);
         tracer.hold(-x.keptBytes);
         tracer.requests--;
+        dropTentativeRole(clientSide);
         return true;
     }
 
@@ -190,6 +216,7 @@ final class HttpConnection implements ConnectionHandler {
     /** The stream that {@code side} sends lost its framing (or was joined mid-way). */
     void streamLost(int side) {
         lost[side] = true;
+        dropTentativeRole(side);
     }
 
     void notHttp(int side) {

@@ -221,7 +221,7 @@ final class MessageStream implements StreamConsumer {
     private void headDone(long headEnd) {
         connection.malformedHeaderLines(head.malformedLines);
         boolean request = head.kind == StartLineScanner.REQUEST;
-        if (!connection.assignRole(side, request)) {
+        if (!connection.assignRole(side, request, origin == Origin.RESYNC)) {
             headInvalid();
             return;
         }
@@ -349,7 +349,7 @@ final class MessageStream implements StreamConsumer {
     /** A head cut by a gap after its start line: the message is known, with the headers seen so far. */
     private void partialHead() {
         boolean request = head.kind == StartLineScanner.REQUEST;
-        if (!connection.assignRole(side, request)) return;
+        if (!connection.assignRole(side, request, origin == Origin.RESYNC)) return;
         if (!request && head.status < 200 && head.status != 101) return;
         if (request) {
             current = connection.request(side, head, headTimestamp, nextSeq);

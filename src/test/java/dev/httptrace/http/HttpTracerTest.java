@@ -444,6 +444,34 @@ class HttpTracerTest {
         }
 
         @Test
+        @DisplayName("joined inside a response body at a segment that starts with a request line: the roles stay right")
+        void insideBodyAtARequestLine() {
+            String fake = "GET /fake HTTP/1.1\r\nHost: x\r\n\r\n";
+            String body = "x".repeat(10) + fake + "filler, not a head\r\n" + fake + "the end of the body.\n";
+            Conversation c = Conversation.create()
+                    .client(get("/a"))
+                    .server("HTTP/1.1 200 OK\r\nContent-Length: " + body.length() + "\r\n\r\n" + body.substring(0, 10),
+                            body.substring(10, 10 + fake.length() + 20), body.substring(10 + fake.length() + 20))
+                    .client(get("/b")).server(ok("22"));
+            // The first bytes seen from this connection are the server's, and they begin a request head.
+            Trace t = Trace.of(c.segments().subList(2, c.count()));
+            assertEquals(List.of("/b=2"), bodies(t));
+            assertFalse(t.exchanges.getFirst().trace().gap());
+        }
+
+        @Test
+        @DisplayName("joined inside a request body at a segment that starts with a status line: the roles stay right")
+        void insideRequestBodyAtAStatusLine() {
+            String fake = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+            String body = fake + "filler, not a head\r\n";
+            Conversation c = Conversation.create()
+                    .client("POST /a HTTP/1.1\r\nContent-Length: " + (10 + body.length()) + "\r\n\r\n0123456789", body)
+                    .server(ok("1")).client(get("/b")).server(ok("22"));
+            Trace t = Trace.of(c.segments().subList(1, c.count()));
+            assertEquals(List.of("/b=2"), bodies(t));
+        }
+
+        @Test
         @DisplayName("joined between exchanges of a keep-alive connection: the next complete exchange is reported")
         void keepAlive() {
             Conversation c = Conversation.create()

@@ -54,11 +54,12 @@ final class Tcpdump implements AutoCloseable {
     }
 
     /**
-     * Starts {@code tcpdump -i lo -U -w FILE FILTER} (packet-buffered, full packets, no
+     * Starts {@code tcpdump -i lo -U -w FILE FILTER} (packet-buffered, full packets, a 64 MiB kernel buffer so bursts of 64 KiB loopback
+     * segments are not dropped, no
      * privilege drop so it can write where root can) and waits until it is listening.
      */
     static Tcpdump record(Path file, String filter) throws Exception {
-        List<String> command = List.of("tcpdump", "-i", "lo", "-n", "--immediate-mode", "-U", "-s", "0", "-Z", "root",
+        List<String> command = List.of("tcpdump", "-i", "lo", "-n", "--immediate-mode", "-U", "-s", "0", "-B", "65536", "-Z", "root",
                 "-w", file.toString(), filter);
         Process p = new ProcessBuilder(command).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
         p.getOutputStream().close();

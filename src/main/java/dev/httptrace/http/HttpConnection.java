@@ -192,6 +192,12 @@ final class HttpConnection implements ConnectionHandler {
         return awaitingResponse.pollFirst();
     }
 
+    /** A request waits for its response and {@code ack} (from the server) shows the server has received it. */
+    boolean requestAcknowledged(long ack) {
+        ExchangeInProgress first = awaitingResponse.peekFirst();
+        return first != null && ack >= 0 && SeqNum.diff(ack, first.requestHeadEnd) >= 0;
+    }
+
     void messageDone(ExchangeInProgress x, boolean request) {
         if (x == null) return;
         if (request) {

@@ -31,6 +31,7 @@ final class MessageStream implements StreamConsumer {
     private final int side;
     private final HeadParser head;
     private final ChunkedBody chunked = new ChunkedBody();
+    private final StartLineScanner statusProbe = new StartLineScanner();
 
     private State state = State.AWAIT_SYNC;
     private Origin origin = Origin.RESYNC;
@@ -95,6 +96,10 @@ final class MessageStream implements StreamConsumer {
         while (i < end) {
             // The position parsed so far: what the other direction's pairing may compare with.
             nextSeq = SeqNum.add(seq, i - off);
+            if (i == off && segmentStart && inBody() && untrustedBodyEndsHere(buf, i, end, ack)) {
+                state = State.AWAIT_SYNC; // the segment is taken as the awaited response (see below)
+                connection.streamLost(side);
+            }
             switch (state) {
                 case AWAIT_SYNC -> {
                     if (!segmentStart || i != off || triedSync) break parse;
@@ -293,6 +298,33 @@ final class MessageStream implements StreamConsumer {
             }
         }
         nextSeq = position;
+    }
+
+    /**
+     * The body being skipped belongs to a response that answers no request seen (found by
+     * resynchronising, e.g. joined mid-stream), so its framing is unproven: it may be body text
+     * that happened to start a segment with a status line. Once the server has acknowledged a
+     * request that waits for its answer, a segment that starts with a status line is taken as that
+     * answer rather than counted as body of the unproven one (whose length could otherwise swallow
+     * every later response of the connection).
+     */
+    private boolean untrustedBodyEndsHere(byte[] buf, int off, int end, long ack) {
+        return current == null && !currentIsRequest && connection.requestAcknowledged(ack)
+                && startsWithStatusLine(buf, off, end);
+    }
+
+    private boolean inBody() {
+        return state == State.BODY_LENGTH || state == State.BODY_CHUNKED || state == State.BODY_CLOSE;
+    }
+
+    private boolean startsWithStatusLine(byte[] buf, int off, int end) {
+        StartLineScanner scanner = statusProbe;
+        scanner.reset(false, true);
+        for (int i = off; i < end && i - off < 512; i++) {
+            int kind = scanner.feed(buf[i]);
+            if (kind != StartLineScanner.MORE) return kind == StartLineScanner.RESPONSE;
+        }
+        return false;
     }
 
     private void defer(Deferred d) {

@@ -460,6 +460,22 @@ class HttpTracerTest {
         }
 
         @Test
+        @DisplayName("joined inside a body at a status line with a long Content-Length: the next response is not swallowed")
+        void insideBodyAtAStatusLineWithALongLength() {
+            String fake = "HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n";
+            String body = "x".repeat(10) + fake + "filler";
+            Conversation c = Conversation.create()
+                    .client(get("/a"))
+                    .server("HTTP/1.1 200 OK\r\nContent-Length: " + body.length() + "\r\n\r\n" + body.substring(0, 10),
+                            body.substring(10))
+                    .client(get("/b")).server(ok("22")).client(get("/c")).server(ok("333")).clientFin().serverFin();
+            // The fake head answers no request; its 100000 bytes would cover both real responses.
+            Trace t = Trace.of(c.segments().subList(2, c.count()));
+            assertEquals(List.of("/b=2", "/c=3"), bodies(t));
+            assertFalse(t.exchanges.getFirst().trace().gap());
+        }
+
+        @Test
         @DisplayName("joined inside a request body at a segment that starts with a status line: the roles stay right")
         void insideRequestBodyAtAStatusLine() {
             String fake = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";

@@ -57,8 +57,9 @@ final class HttpConnection implements ConnectionHandler {
         return streams[side];
     }
 
-    /** CLIENT, SERVER or UNKNOWN: known from the first valid head, or else from who sent the SYN. */
+    /** CLIENT, SERVER or UNKNOWN: known from who sent the SYN, or from the first valid head once confirmed. */
     int role(int side) {
+        if (tentativeRoleFrom >= 0) return UNKNOWN; // unconfirmed: a head of either kind may still set it right
         int client = client();
         return client < 0 ? UNKNOWN : side == client ? CLIENT : SERVER;
     }
@@ -74,14 +75,22 @@ final class HttpConnection implements ConnectionHandler {
      * body content that merely starts a segment with HTTP text. When such a head is the first to say who
      * the client is, the roles are only tentative: a head from the other side that agrees with them, or
      * the next head of the same stream, confirms them; that stream losing its framing again first (the
-     * bytes after the head were not the next head) takes them back ({@link #streamLost}, {@link #retract}).
+     * bytes after the head were not the next head) takes them back ({@link #streamLost}, {@link #retract}),
+     * and so does a head from the other side that contradicts them while no exchange depends on them.
      * Otherwise a response body that starts a segment with a request line would make the server the
      * client for good, and every later exchange of the connection would be rejected.
      */
     boolean assignRole(int side, boolean sentRequest, boolean resync) {
         int wanted = sentRequest ? side : 1 - side;
         int client = client();
-        if (client >= 0 && client != wanted) return false;
+        if (client >= 0 && client != wanted) {
+            if (tentativeRoleFrom != 1 - side || !open.isEmpty() || parked != null) return false;
+            // Two heads found mid-stream contradict each other and the older one is unconfirmed (its body
+            // may still be running, e.g. a status line with a long Content-Length inside a request body):
+            // believe this one, and read the other stream again from its next segment that begins a head.
+            streams[tentativeRoleFrom].restartFraming();
+            client = -1;
+        }
         if (client < 0 && resync) {
             tentativeRoleFrom = side;
         } else if (tentativeRoleFrom >= 0 && (side != tentativeRoleFrom || !resync)) {

@@ -415,6 +415,15 @@ final class MessageStream implements StreamConsumer {
         connection.messageDone(done, currentIsRequest);
     }
 
+    /** What was parsed of this stream rests on roles found wrong: look for a head at the next segment start. */
+    void restartFraming() {
+        if (state == State.UPGRADED || state == State.ENDED || state == State.AWAIT_REQUEST) {
+            connection.streamLost(side);
+            return;
+        }
+        loseFraming();
+    }
+
     private void loseFraming() {
         provisional = null;
         state = State.AWAIT_SYNC;

@@ -488,6 +488,20 @@ class HttpTracerTest {
         }
 
         @Test
+        @DisplayName("joined inside a request body at a status line with a long Content-Length: the server's answer sets the roles right")
+        void insideRequestBodyAtAStatusLineWithALongLength() {
+            String fake = "HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n";
+            String body = fake + "filler, not a head\r\n";
+            Conversation c = Conversation.create()
+                    .client("POST /a HTTP/1.1\r\nContent-Length: " + (10 + body.length()) + "\r\n\r\n0123456789", body)
+                    .server(ok("1")).client(get("/b")).server(ok("22"));
+            // The client's bytes look like a response whose body would cover the next request.
+            Trace t = Trace.of(c.segments().subList(1, c.count()));
+            assertEquals(List.of("/b=2"), bodies(t));
+            assertEquals(0, t.stats().unanswered());
+        }
+
+        @Test
         @DisplayName("joined between exchanges of a keep-alive connection: the next complete exchange is reported")
         void keepAlive() {
             Conversation c = Conversation.create()

@@ -214,6 +214,10 @@ class OracleIT {
         return "no scripted case has this target";
     }
 
+    private static String repeat(String status, int times) {
+        return (status + " ").repeat(Math.max(0, times));
+    }
+
     private static String path(String target) {
         int q = target.indexOf('?');
         return q < 0 ? target : target.substring(0, q);
@@ -243,14 +247,28 @@ class OracleIT {
                 .append('\n');
         out.append("exchanges: httptrace ").append(records.size()).append(", tshark ")
                 .append(tshark.exchanges().size()).append('\n');
-        out.append("\ndisagreements: ").append(disagreements.size()).append('\n');
-        if (!disagreements.isEmpty()) {
-            out.append(String.format(Locale.ROOT, "%-44s %9s %6s %8s %9s  %s%n",
-                    "exchange (server <- client method target -> status)", "httptrace", "tshark", "protocol", "wrong", "why"));
-            for (Disagreement d : disagreements) {
-                out.append(String.format(Locale.ROOT, "%-44s %9d %6d %8s %9s  %s%n", d.key(), d.httptrace(), d.tshark(),
-                        d.truth() < 0 ? "?" : Integer.toString(d.truth()), d.wrong(), d.why()));
-            }
+        // One row per exchange (the statuses each side gave it), reasons once per case below.
+        Map<String, String[]> rows = new java.util.LinkedHashMap<>();
+        Map<String, String> notes = new java.util.LinkedHashMap<>();
+        for (Disagreement d : disagreements) {
+            Key k = d.key();
+            String exchange = ":" + k.serverPort() + " <- :" + k.clientPort() + " " + k.method() + " " + k.target();
+            String[] row = rows.computeIfAbsent(exchange, x -> new String[] {"", "", "", d.wrong(), ""});
+            row[0] += repeat(k.status(), d.httptrace());
+            row[1] += repeat(k.status(), d.tshark());
+            row[2] += d.truth() < 0 ? "?" : repeat(k.status(), d.truth());
+            String note = notes.computeIfAbsent(path(k.target()) + ": " + d.why(), n -> "[" + (notes.size() + 1) + "]");
+            row[4] = note;
+        }
+        out.append("\ndisagreements: ").append(rows.size()).append(" exchanges (")
+                .append(disagreements.size()).append(" keys); statuses as each side reports them, - = no response\n");
+        if (!rows.isEmpty()) {
+            out.append(String.format(Locale.ROOT, "%-40s %-10s %-8s %-9s %-10s %s%n",
+                    "exchange (server <- client method target)", "httptrace", "tshark", "protocol", "wrong", "why"));
+            rows.forEach((exchange, r) -> out.append(String.format(Locale.ROOT, "%-40s %-10s %-8s %-9s %-10s %s%n",
+                    exchange, r[0].strip(), r[1].strip(), r[2].strip(), r[3], r[4])));
+            out.append('\n');
+            notes.forEach((text, mark) -> out.append(mark).append(' ').append(text).append('\n'));
         }
         return out.toString();
     }

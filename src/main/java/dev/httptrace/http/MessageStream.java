@@ -14,7 +14,11 @@ import java.util.Arrays;
  * <p>When framing is lost (a gap where the length of what is missing cannot be accounted for,
  * a malformed head, a stream joined mid-way) the stream waits for a segment whose first bytes
  * begin a valid head, and looks nowhere else: body content that looks like HTTP never makes a
- * record unless a segment starts with it after framing was lost.
+ * record unless a segment starts with it after framing was lost. Even then a head found that
+ * way is held to account: a request must be followed by the next head (else it is dropped),
+ * the roles it implies stay tentative until the other side agrees ({@link HttpConnection}),
+ * and the body of a response that answers no request does not outlast a segment that starts
+ * with a status line once the server has acknowledged a request waiting for its answer.
  */
 final class MessageStream implements StreamConsumer {
 

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.httptrace.live.ScriptedServer.After;
 import dev.httptrace.live.ScriptedServer.Reply;
+import java.net.InetSocketAddress;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -101,7 +102,7 @@ final class MixedConversation implements AutoCloseable {
     }
 
     /** A listening server the tcpdump filter matches (for {@link Tcpdump#stopAfterSentinel}). */
-    java.net.InetSocketAddress sentinelTarget() {
+    InetSocketAddress sentinelTarget() {
         return scripted4.address();
     }
 
@@ -420,7 +421,7 @@ final class MixedConversation implements AutoCloseable {
 
     /** Stops the servers (closing the connections they still have); idempotent. */
     @Override
-    public void close() throws Exception {
+    public void close() {
         if (closed) {
             return;
         }

@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -99,9 +100,9 @@ class OfflineIT {
 
     @Test
     void ordinaryClientTrafficIsReportedOncePerRequestLiveAndOffline() {
-        assertEquals(new java.util.TreeMap<>(conversation.ordinarySent()),
+        assertEquals(new TreeMap<>(conversation.ordinarySent()),
                 MixedConversation.ordinaryKeys(live, conversation.ordinaryPorts()), "live");
-        assertEquals(new java.util.TreeMap<>(conversation.ordinarySent()),
+        assertEquals(new TreeMap<>(conversation.ordinarySent()),
                 MixedConversation.ordinaryKeys(offline, conversation.ordinaryPorts()), "offline");
     }
 
@@ -135,7 +136,7 @@ class OfflineIT {
                 differences.add(e.getKey() + ":\n  live    " + lc + "\n  offline " + oc);
             }
         }
-        assertEquals(List.of(), differences);
+        assertEquals(List.of(), differences, "live tracer summary: " + liveStderr);
     }
 
     @Test

@@ -8,6 +8,7 @@ import dev.httptrace.output.SchemaValidator;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -248,8 +249,8 @@ class OracleIT {
         out.append("exchanges: httptrace ").append(records.size()).append(", tshark ")
                 .append(tshark.exchanges().size()).append('\n');
         // One row per exchange (the statuses each side gave it), reasons once per case below.
-        Map<String, String[]> rows = new java.util.LinkedHashMap<>();
-        Map<String, String> notes = new java.util.LinkedHashMap<>();
+        Map<String, String[]> rows = new LinkedHashMap<>();
+        Map<String, String> notes = new LinkedHashMap<>();
         for (Disagreement d : disagreements) {
             Key k = d.key();
             String exchange = ":" + k.serverPort() + " <- :" + k.clientPort() + " " + k.method() + " " + k.target();

@@ -379,7 +379,7 @@ final class ScriptedServer implements AutoCloseable {
     }
 
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         closed = true;
         try {
             listener.close();
@@ -393,6 +393,10 @@ final class ScriptedServer implements AutoCloseable {
                 // closing anyway
             }
         }
-        acceptor.join(5_000);
+        try {
+            acceptor.join(5_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

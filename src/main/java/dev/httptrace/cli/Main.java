@@ -33,6 +33,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.function.IntFunction;
 import java.util.stream.Collectors;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -137,7 +138,11 @@ public final class Main implements Callable<Integer> {
         validate();
         // Unbuffered: the writers buffer themselves and flush once per poll batch.
         OutputStream stdout = new FileOutputStream(FileDescriptor.out);
-        OutputOptions outputOptions = new OutputOptions(new InterfaceNames()::name, showSecrets,
+        // Live: this host's interfaces by index. Offline: only what the file says (pcapng if_name);
+        // an index in a capture file is a position in the file, not an interface of this host.
+        FileInterfaceNames fileNames = new FileInterfaceNames();
+        IntFunction<String> names = readFile != null ? fileNames : new InterfaceNames()::name;
+        OutputOptions outputOptions = new OutputOptions(names, showSecrets,
                 redactHeaders.stream().map(h -> h.toLowerCase(Locale.ROOT)).collect(Collectors.toSet()));
         var writer = switch (format) {
             case json -> new JsonLinesWriter(stdout, outputOptions);
@@ -147,7 +152,7 @@ public final class Main implements Callable<Integer> {
         var tracer = new HttpTracer(limit, HttpTracer.Settings.defaults());
         try {
             return readFile != null
-                    ? readOffline(tracer, limit, writer)
+                    ? readOffline(tracer, limit, writer, fileNames)
                     : traceLive(tracer, limit, writer);
         } catch (UncheckedIOException | StdoutClosed e) {
             return ExitCode.OK; // stdout closed (e.g. | head): a normal way to stop
@@ -227,10 +232,11 @@ public final class Main implements Callable<Integer> {
         return ExitCode.OK;
     }
 
-    private int readOffline(HttpTracer tracer, ExchangeLimit limit, Flushable writer) {
+    private int readOffline(HttpTracer tracer, ExchangeLimit limit, Flushable writer, FileInterfaceNames names) {
         var filter = new SegmentFilter(Set.copyOf(ports));
         try (InputStream in = readFile.equals("-") ? System.in : Files.newInputStream(Path.of(readFile));
              PcapReader reader = new PcapReader(new BufferedInputStream(in, 1 << 16))) {
+            names.reader = reader;
             Segment segment;
             long n = 0;
             while (!limit.reached() && (segment = reader.next()) != null) {
@@ -319,6 +325,16 @@ public final class Main implements Callable<Integer> {
                     return "if" + i;
                 }
             });
+        }
+    }
+
+    /** Interface names a capture file gives (pcapng if_name), or none (classic pcap, unnamed). */
+    private static final class FileInterfaceNames implements IntFunction<String> {
+        PcapReader reader;
+
+        @Override
+        public String apply(int ifindex) {
+            return reader == null ? null : reader.interfaceName(ifindex);
         }
     }
 

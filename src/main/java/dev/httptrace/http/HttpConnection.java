@@ -28,6 +28,8 @@ final class HttpConnection implements ConnectionHandler {
     private final Connection tcp;
     private final MessageStream[] streams;
     private int clientSide = -1;
+    /** The side whose resynchronised head set {@link #clientSide}, while that is unconfirmed; else -1. */
+    private int tentativeRoleFrom = -1;
     /** Exchanges with a request, not yet reported, in request order. */
     private final ArrayDeque<ExchangeInProgress> open = new ArrayDeque<>(2);
     /** Of those, the ones still waiting for their final response. */
@@ -55,8 +57,9 @@ final class HttpConnection implements ConnectionHandler {
         return streams[side];
     }
 
-    /** CLIENT, SERVER or UNKNOWN: known from the first valid head, or else from who sent the SYN. */
+    /** CLIENT, SERVER or UNKNOWN: known from who sent the SYN, or from the first valid head once confirmed. */
     int role(int side) {
+        if (tentativeRoleFrom >= 0) return UNKNOWN; // unconfirmed: a head of either kind may still set it right
         int client = client();
         return client < 0 ? UNKNOWN : side == client ? CLIENT : SERVER;
     }
@@ -65,13 +68,44 @@ final class HttpConnection implements ConnectionHandler {
         return clientSide >= 0 ? clientSide : tcp.initiator();
     }
 
-    /** Records that {@code side} sent a request (or a response); false when that contradicts what is known. */
-    boolean assignRole(int side, boolean sentRequest) {
+    /**
+     * Records that {@code side} sent a request (or a response); false when that contradicts what is known.
+     *
+     * <p>A head found by resynchronising ({@code resync}: joined mid-stream, or after lost framing) may be
+     * body content that merely starts a segment with HTTP text. When such a head is the first to say who
+     * the client is, the roles are only tentative: a head from the other side that agrees with them, or
+     * the next head of the same stream, confirms them; that stream losing its framing again first (the
+     * bytes after the head were not the next head) takes them back ({@link #streamLost}, {@link #retract}),
+     * and so does a head from the other side that contradicts them while no exchange depends on them.
+     * Otherwise a response body that starts a segment with a request line would make the server the
+     * client for good, and every later exchange of the connection would be rejected.
+     */
+    boolean assignRole(int side, boolean sentRequest, boolean resync) {
         int wanted = sentRequest ? side : 1 - side;
         int client = client();
-        if (client >= 0 && client != wanted) return false;
+        if (client >= 0 && client != wanted) {
+            if (tentativeRoleFrom != 1 - side || !open.isEmpty() || parked != null) return false;
+            // Two heads found mid-stream contradict each other and the older one is unconfirmed (its body
+            // may still be running, e.g. a status line with a long Content-Length inside a request body):
+            // believe this one, and read the other stream again from its next segment that begins a head.
+            streams[tentativeRoleFrom].restartFraming();
+            client = -1;
+        }
+        if (client < 0 && resync) {
+            tentativeRoleFrom = side;
+        } else if (tentativeRoleFrom >= 0 && (side != tentativeRoleFrom || !resync)) {
+            tentativeRoleFrom = -1; // the other direction agrees, or the same stream went on with a head
+        }
         clientSide = wanted;
         return true;
+    }
+
+    /** Forgets roles that only an unconfirmed head of {@code side} had set, once nothing depends on them. */
+    private void dropTentativeRole(int side) {
+        if (tentativeRoleFrom == side && open.isEmpty() && parked == null) {
+            tentativeRoleFrom = -1;
+            clientSide = -1;
+        }
     }
 
     ExchangeInProgress request(int side, HeadParser head, long timestampNanos, long headEnd) {
@@ -111,6 +145,7 @@ final class HttpConnection implements ConnectionHandler {
         awaitingResponse.remove(x);
         tracer.hold(-x.keptBytes);
         tracer.requests--;
+        dropTentativeRole(clientSide);
         return true;
     }
 
@@ -166,6 +201,12 @@ final class HttpConnection implements ConnectionHandler {
         return awaitingResponse.pollFirst();
     }
 
+    /** A request waits for its response and {@code ack} (from the server) shows the server has received it. */
+    boolean requestAcknowledged(long ack) {
+        ExchangeInProgress first = awaitingResponse.peekFirst();
+        return first != null && ack >= 0 && SeqNum.diff(ack, first.requestHeadEnd) >= 0;
+    }
+
     void messageDone(ExchangeInProgress x, boolean request) {
         if (x == null) return;
         if (request) {
@@ -190,6 +231,7 @@ final class HttpConnection implements ConnectionHandler {
     /** The stream that {@code side} sends lost its framing (or was joined mid-way). */
     void streamLost(int side) {
         lost[side] = true;
+        dropTentativeRole(side);
     }
 
     void notHttp(int side) {

@@ -14,7 +14,11 @@ import java.util.Arrays;
  * <p>When framing is lost (a gap where the length of what is missing cannot be accounted for,
  * a malformed head, a stream joined mid-way) the stream waits for a segment whose first bytes
  * begin a valid head, and looks nowhere else: body content that looks like HTTP never makes a
- * record unless a segment starts with it after framing was lost.
+ * record unless a segment starts with it after framing was lost. Even then a head found that
+ * way is held to account: a request must be followed by the next head (else it is dropped),
+ * the roles it implies stay tentative until the other side agrees ({@link HttpConnection}),
+ * and the body of a response that answers no request does not outlast a segment that starts
+ * with a status line once the server has acknowledged a request waiting for its answer.
  */
 final class MessageStream implements StreamConsumer {
 
@@ -31,6 +35,7 @@ final class MessageStream implements StreamConsumer {
     private final int side;
     private final HeadParser head;
     private final ChunkedBody chunked = new ChunkedBody();
+    private final StartLineScanner statusProbe = new StartLineScanner();
 
     private State state = State.AWAIT_SYNC;
     private Origin origin = Origin.RESYNC;
@@ -95,6 +100,10 @@ final class MessageStream implements StreamConsumer {
         while (i < end) {
             // The position parsed so far: what the other direction's pairing may compare with.
             nextSeq = SeqNum.add(seq, i - off);
+            if (i == off && segmentStart && inBody() && untrustedBodyEndsHere(buf, i, end, ack)) {
+                state = State.AWAIT_SYNC; // the segment is taken as the awaited response (see below)
+                connection.streamLost(side);
+            }
             switch (state) {
                 case AWAIT_SYNC -> {
                     if (!segmentStart || i != off || triedSync) break parse;
@@ -221,7 +230,7 @@ final class MessageStream implements StreamConsumer {
     private void headDone(long headEnd) {
         connection.malformedHeaderLines(head.malformedLines);
         boolean request = head.kind == StartLineScanner.REQUEST;
-        if (!connection.assignRole(side, request)) {
+        if (!connection.assignRole(side, request, origin == Origin.RESYNC)) {
             headInvalid();
             return;
         }
@@ -295,6 +304,33 @@ final class MessageStream implements StreamConsumer {
         nextSeq = position;
     }
 
+    /**
+     * The body being skipped belongs to a response that answers no request seen (found by
+     * resynchronising, e.g. joined mid-stream), so its framing is unproven: it may be body text
+     * that happened to start a segment with a status line. Once the server has acknowledged a
+     * request that waits for its answer, a segment that starts with a status line is taken as that
+     * answer rather than counted as body of the unproven one (whose length could otherwise swallow
+     * every later response of the connection).
+     */
+    private boolean untrustedBodyEndsHere(byte[] buf, int off, int end, long ack) {
+        return current == null && !currentIsRequest && connection.requestAcknowledged(ack)
+                && startsWithStatusLine(buf, off, end);
+    }
+
+    private boolean inBody() {
+        return state == State.BODY_LENGTH || state == State.BODY_CHUNKED || state == State.BODY_CLOSE;
+    }
+
+    private boolean startsWithStatusLine(byte[] buf, int off, int end) {
+        StartLineScanner scanner = statusProbe;
+        scanner.reset(false, true);
+        for (int i = off; i < end && i - off < 512; i++) {
+            int kind = scanner.feed(buf[i]);
+            if (kind != StartLineScanner.MORE) return kind == StartLineScanner.RESPONSE;
+        }
+        return false;
+    }
+
     private void defer(Deferred d) {
         if (deferred == null) deferred = new ArrayList<>();
         deferred.add(d);
@@ -349,7 +385,7 @@ final class MessageStream implements StreamConsumer {
     /** A head cut by a gap after its start line: the message is known, with the headers seen so far. */
     private void partialHead() {
         boolean request = head.kind == StartLineScanner.REQUEST;
-        if (!connection.assignRole(side, request)) return;
+        if (!connection.assignRole(side, request, origin == Origin.RESYNC)) return;
         if (!request && head.status < 200 && head.status != 101) return;
         if (request) {
             current = connection.request(side, head, headTimestamp, nextSeq);
@@ -381,6 +417,15 @@ final class MessageStream implements StreamConsumer {
         current = null;
         beginHead(Origin.NEXT_MESSAGE);
         connection.messageDone(done, currentIsRequest);
+    }
+
+    /** What was parsed of this stream rests on roles found wrong: look for a head at the next segment start. */
+    void restartFraming() {
+        if (state == State.UPGRADED || state == State.ENDED || state == State.AWAIT_REQUEST) {
+            connection.streamLost(side);
+            return;
+        }
+        loseFraming();
     }
 
     private void loseFraming() {

@@ -444,6 +444,64 @@ class HttpTracerTest {
         }
 
         @Test
+        @DisplayName("joined inside a response body at a segment that starts with a request line: the roles stay right")
+        void insideBodyAtARequestLine() {
+            String fake = "GET /fake HTTP/1.1\r\nHost: x\r\n\r\n";
+            String body = "x".repeat(10) + fake + "filler, not a head\r\n" + fake + "the end of the body.\n";
+            Conversation c = Conversation.create()
+                    .client(get("/a"))
+                    .server("HTTP/1.1 200 OK\r\nContent-Length: " + body.length() + "\r\n\r\n" + body.substring(0, 10),
+                            body.substring(10, 10 + fake.length() + 20), body.substring(10 + fake.length() + 20))
+                    .client(get("/b")).server(ok("22"));
+            // The first bytes seen from this connection are the server's, and they begin a request head.
+            Trace t = Trace.of(c.segments().subList(2, c.count()));
+            assertEquals(List.of("/b=2"), bodies(t));
+            assertFalse(t.exchanges.getFirst().trace().gap());
+        }
+
+        @Test
+        @DisplayName("joined inside a body at a status line with a long Content-Length: the next response is not swallowed")
+        void insideBodyAtAStatusLineWithALongLength() {
+            String fake = "HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n";
+            String body = "x".repeat(10) + fake + "filler";
+            Conversation c = Conversation.create()
+                    .client(get("/a"))
+                    .server("HTTP/1.1 200 OK\r\nContent-Length: " + body.length() + "\r\n\r\n" + body.substring(0, 10),
+                            body.substring(10))
+                    .client(get("/b")).server(ok("22")).client(get("/c")).server(ok("333")).clientFin().serverFin();
+            // The fake head answers no request; its 100000 bytes would cover both real responses.
+            Trace t = Trace.of(c.segments().subList(2, c.count()));
+            assertEquals(List.of("/b=2", "/c=3"), bodies(t));
+            assertFalse(t.exchanges.getFirst().trace().gap());
+        }
+
+        @Test
+        @DisplayName("joined inside a request body at a segment that starts with a status line: the roles stay right")
+        void insideRequestBodyAtAStatusLine() {
+            String fake = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+            String body = fake + "filler, not a head\r\n";
+            Conversation c = Conversation.create()
+                    .client("POST /a HTTP/1.1\r\nContent-Length: " + (10 + body.length()) + "\r\n\r\n0123456789", body)
+                    .server(ok("1")).client(get("/b")).server(ok("22"));
+            Trace t = Trace.of(c.segments().subList(1, c.count()));
+            assertEquals(List.of("/b=2"), bodies(t));
+        }
+
+        @Test
+        @DisplayName("joined inside a request body at a status line with a long Content-Length: the server's answer sets the roles right")
+        void insideRequestBodyAtAStatusLineWithALongLength() {
+            String fake = "HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n";
+            String body = fake + "filler, not a head\r\n";
+            Conversation c = Conversation.create()
+                    .client("POST /a HTTP/1.1\r\nContent-Length: " + (10 + body.length()) + "\r\n\r\n0123456789", body)
+                    .server(ok("1")).client(get("/b")).server(ok("22"));
+            // The client's bytes look like a response whose body would cover the next request.
+            Trace t = Trace.of(c.segments().subList(1, c.count()));
+            assertEquals(List.of("/b=2"), bodies(t));
+            assertEquals(0, t.stats().unanswered());
+        }
+
+        @Test
         @DisplayName("joined between exchanges of a keep-alive connection: the next complete exchange is reported")
         void keepAlive() {
             Conversation c = Conversation.create()

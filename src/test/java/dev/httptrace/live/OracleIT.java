@@ -1,0 +1,276 @@
+package dev.httptrace.live;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.httptrace.output.SchemaValidator;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * The oracle: httptrace and tshark read the same capture, and their exchanges are compared.
+ *
+ * <p>tcpdump records the mixed conversation ({@link MixedConversation}: every scripted
+ * framing case over IPv4 and IPv6, a 1 MB request head included) and a few hundred ordinary
+ * curl and HttpClient exchanges. {@code ./httptrace -r} and tshark's HTTP dissector
+ * ({@link Tshark}) each turn the file into exchanges, keyed by (server port, client port,
+ * method, request target, final status or none). Agreement is the matching exchanges over
+ * their union (as multisets). Where they disagree, the protocol decides: the scripted cases
+ * say what each exchange is, and httptrace must be right on every one of them; on ordinary
+ * traffic the two must agree completely.
+ *
+ * <p>The figure and every disagreement, with its reason, go to {@code target/oracle/report.txt}
+ * ({@code scripts/oracle} runs this test and prints it); the capture, both outputs and
+ * tshark's PDML stay beside it.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class OracleIT {
+    /** Ordinary traffic: 2 families x ROUNDS x (3 curl + 3 HttpClient) exchanges. */
+    static final int ROUNDS = 25;
+
+    /**
+     * Why tshark differs on a scripted case, by path: each entry was checked against the
+     * capture and the RFC. A disagreement without an entry fails the test until it is
+     * understood and written down here.
+     */
+    static final Map<String, String> TSHARK_EXPLAINED = Map.of(
+            "/pipe/2", "the three responses come in one segment; tshark frames the 200 to the pipelined HEAD by its"
+                    + " Content-Length: 500, takes the 48 bytes of the next response (201 to /pipe/3) as body and"
+                    + " waits for 452 more until the connection ends, so it reports neither. A response to HEAD has"
+                    + " no body (RFC 9112 section 6.3, rule 1): the 200 ends at its head and the 201 follows.",
+            "/pipe/3", "its 201 is taken by tshark as body of the HEAD response before it (see /pipe/2); by the"
+                    + " protocol it is the response to POST /pipe/3.");
+
+    /** An exchange as both sides are compared: status "-" when there was no final response. */
+    record Key(int serverPort, int clientPort, String method, String target, String status)
+            implements Comparable<Key> {
+        @Override
+        public int compareTo(Key o) {
+            return toString().compareTo(o.toString());
+        }
+
+        @Override
+        public String toString() {
+            return String.format(Locale.ROOT, ":%d <- :%d %s %s -> %s", serverPort, clientPort, method, target, status);
+        }
+
+        /** The same without the client port: what the scripted cases and the ordinary counts know. */
+        String withoutClient() {
+            return ":" + serverPort + " " + method + " " + target + " -> " + status;
+        }
+    }
+
+    /** One key where the two differ, with what the protocol says and who is wrong. */
+    record Disagreement(Key key, int httptrace, int tshark, int truth, String wrong, String why) {}
+
+    private Path dir;
+    private MixedConversation conversation;
+    private List<MixedConversation.Expected> expected;
+    private List<String> lines;
+    private List<JsonNode> records;
+    private Tshark.Dissection tshark;
+    private final List<Disagreement> disagreements = new ArrayList<>();
+    private int matching;
+    private int union;
+    private int ordinaryMatching;
+    private int ordinaryUnion;
+
+    @BeforeAll
+    void recordTheConversationThenReadItWithHttptraceAndTshark() throws Exception {
+        Live.requireRoot();
+        dir = Files.createDirectories(Live.projectDir().resolve("target/oracle"));
+        Path pcap = dir.resolve("oracle.pcap");
+        Files.deleteIfExists(dir.resolve("report.txt"));
+        Files.deleteIfExists(pcap);
+        conversation = new MixedConversation(true);
+        try (Tcpdump tcpdump = Tcpdump.record(pcap, conversation.tcpdumpFilter())) {
+            conversation.runScripted();
+            conversation.runOrdinary(ROUNDS);
+            tcpdump.stopAfterSentinel(conversation.sentinelTarget(), pcap);
+        }
+        conversation.close();
+        expected = conversation.expected();
+        lines = Tcpdump.readCapture(pcap);
+        Files.write(dir.resolve("httptrace.jsonl"), lines);
+        records = Tcpdump.parse(lines);
+        tshark = Tshark.dissect(pcap, conversation.ports(), dir.resolve("tshark.pdml"));
+        compare();
+        Files.writeString(dir.resolve("report.txt"), report(pcap));
+    }
+
+    @AfterAll
+    void stopServers() throws Exception {
+        if (conversation != null) {
+            conversation.close();
+        }
+    }
+
+    @Test
+    void httptraceReportsEveryScriptedCaseAsTheProtocolDefinesIt() {
+        assertEquals(MixedConversation.sortedLines(expected),
+                MixedConversation.sortedLines(records, conversation.scriptedPorts()));
+    }
+
+    @Test
+    void httptraceAndTsharkAgreeOnEveryOrdinaryExchange() {
+        List<Disagreement> ordinary = disagreements.stream()
+                .filter(d -> conversation.ordinaryPorts().contains(d.key().serverPort())).toList();
+        assertEquals(List.of(), ordinary, "see target/oracle/report.txt");
+        assertEquals(conversation.ordinaryCount(), ordinaryMatching, "every ordinary request, once");
+        assertEquals(ordinaryUnion, ordinaryMatching);
+    }
+
+    @Test
+    void whereTsharkDisagreesOnAScriptedCaseHttptraceFollowsTheProtocolAndTheReasonIsKnown() {
+        for (Disagreement d : disagreements) {
+            assertEquals(d.truth(), d.httptrace(), "httptrace is wrong on " + d);
+            assertTrue(TSHARK_EXPLAINED.containsKey(path(d.key().target())),
+                    "a disagreement nobody has explained yet (check the capture, then TSHARK_EXPLAINED): " + d);
+        }
+        assertTrue(tshark.orphanResponses().isEmpty(), "tshark responses that answer no request: "
+                + tshark.orphanResponses());
+    }
+
+    @Test
+    void everyLineMatchesTheSchema() {
+        lines.forEach(SchemaValidator::assertValid);
+    }
+
+    // ---------------------------------------------------------------- comparison
+
+    private void compare() {
+        Map<Key, Integer> ours = new TreeMap<>();
+        for (JsonNode r : records) {
+            JsonNode status = r.at("/http/response/status_code");
+            ours.merge(new Key(r.at("/server/port").asInt(), r.at("/client/port").asInt(),
+                    r.at("/http/request/method").asText(), r.at("/url/original").asText(),
+                    status.isMissingNode() ? "-" : status.asText()), 1, Integer::sum);
+        }
+        Map<Key, Integer> theirs = new TreeMap<>();
+        for (Tshark.Exchange e : tshark.exchanges()) {
+            theirs.merge(new Key(e.serverPort(), e.clientPort(), e.method(), e.uri(),
+                    e.status() == null ? "-" : e.status().toString()), 1, Integer::sum);
+        }
+        Map<String, Integer> truth = new TreeMap<>();
+        for (MixedConversation.Expected x : expected) {
+            truth.merge(":" + x.serverPort() + " " + x.method() + " " + x.target() + " -> "
+                    + (x.status() == null ? "-" : x.status()), 1, Integer::sum);
+        }
+        for (var e : conversation.ordinarySent().entrySet()) {
+            truth.merge(e.getKey(), e.getValue(), Integer::sum);
+        }
+        // Totals over client ports, for the ordinary keys (the clients chose their ports).
+        Map<String, Integer> oursAll = new TreeMap<>();
+        Map<String, Integer> theirsAll = new TreeMap<>();
+        ours.forEach((k, n) -> oursAll.merge(k.withoutClient(), n, Integer::sum));
+        theirs.forEach((k, n) -> theirsAll.merge(k.withoutClient(), n, Integer::sum));
+
+        TreeSet<Key> keys = new TreeSet<>(ours.keySet());
+        keys.addAll(theirs.keySet());
+        for (Key k : keys) {
+            int a = ours.getOrDefault(k, 0);
+            int b = theirs.getOrDefault(k, 0);
+            boolean ordinary = conversation.ordinaryPorts().contains(k.serverPort());
+            matching += Math.min(a, b);
+            union += Math.max(a, b);
+            if (ordinary) {
+                ordinaryMatching += Math.min(a, b);
+                ordinaryUnion += Math.max(a, b);
+            }
+            if (a == b) {
+                continue;
+            }
+            String agg = k.withoutClient();
+            int t = truth.getOrDefault(agg, 0);
+            int aAll = ordinary ? oursAll.getOrDefault(agg, 0) : a;
+            int bAll = ordinary ? theirsAll.getOrDefault(agg, 0) : b;
+            int tAll = t;
+            String wrong = aAll == tAll && bAll != tAll ? "tshark"
+                    : bAll == tAll && aAll != tAll ? "httptrace" : "both";
+            String why = ordinary ? "ordinary traffic"
+                    : caseOf(k.serverPort(), k.target()) + (TSHARK_EXPLAINED.containsKey(path(k.target()))
+                            ? " -- " + TSHARK_EXPLAINED.get(path(k.target())) : " -- not explained yet");
+            disagreements.add(new Disagreement(k, a, b, ordinary ? -1 : t, wrong, why));
+        }
+    }
+
+    private String caseOf(int serverPort, String target) {
+        for (MixedConversation.Expected x : expected) {
+            if (x.serverPort() == serverPort && x.target().equals(target)) {
+                return x.why();
+            }
+        }
+        return "no scripted case has this target";
+    }
+
+    private static String repeat(String status, int times) {
+        return (status + " ").repeat(Math.max(0, times));
+    }
+
+    private static String path(String target) {
+        int q = target.indexOf('?');
+        return q < 0 ? target : target.substring(0, q);
+    }
+
+    private String report(Path pcap) throws Exception {
+        StringBuilder out = new StringBuilder();
+        String version = Tcpdump.run(List.of("tshark", "--version"), 30).lines().findFirst().orElse("tshark");
+        out.append("httptrace vs ").append(version).append('\n');
+        out.append("capture: ").append(pcap).append(" (").append(Files.size(pcap)).append(" bytes); tshark: ")
+                .append(String.join(" ", Tshark.command(pcap, conversation.ports()))).append('\n');
+        out.append("key: (server port, client port, method, request target, final status or -); multisets\n\n");
+        out.append(String.format(Locale.ROOT, "agreement: %d/%d = %.2f%%%n", matching, union, 100.0 * matching / union));
+        out.append(String.format(Locale.ROOT, "  ordinary traffic (curl, JDK HttpClient -> JDK HttpServer): %d/%d = %.2f%%%n",
+                ordinaryMatching, ordinaryUnion, 100.0 * ordinaryMatching / Math.max(1, ordinaryUnion)));
+        int sm = matching - ordinaryMatching;
+        int su = union - ordinaryUnion;
+        out.append(String.format(Locale.ROOT, "  scripted cases (raw client -> scripted server, IPv4 + IPv6): %d/%d = %.2f%%%n",
+                sm, su, 100.0 * sm / Math.max(1, su)));
+        long exact = MixedConversation.sortedLines(expected).equals(
+                MixedConversation.sortedLines(records, conversation.scriptedPorts())) ? expected.size() : -1;
+        out.append("httptrace vs the protocol on the scripted cases: ")
+                .append(exact >= 0 ? "all " + expected.size() + " exchanges exact (method, target, version, status,"
+                        + " body sizes, unanswered, upgraded, truncated)" : "DIFFERS (see the test failure)")
+                .append('\n');
+        out.append("tshark final responses it paired with no request: ").append(tshark.orphanResponses().size())
+                .append('\n');
+        out.append("exchanges: httptrace ").append(records.size()).append(", tshark ")
+                .append(tshark.exchanges().size()).append('\n');
+        // One row per exchange (the statuses each side gave it), reasons once per case below.
+        Map<String, String[]> rows = new LinkedHashMap<>();
+        Map<String, String> notes = new LinkedHashMap<>();
+        for (Disagreement d : disagreements) {
+            Key k = d.key();
+            String exchange = ":" + k.serverPort() + " <- :" + k.clientPort() + " " + k.method() + " " + k.target();
+            String[] row = rows.computeIfAbsent(exchange, x -> new String[] {"", "", "", d.wrong(), ""});
+            row[0] += repeat(k.status(), d.httptrace());
+            row[1] += repeat(k.status(), d.tshark());
+            row[2] += d.truth() < 0 ? "?" : repeat(k.status(), d.truth());
+            String note = notes.computeIfAbsent(path(k.target()) + ": " + d.why(), n -> "[" + (notes.size() + 1) + "]");
+            row[4] = note;
+        }
+        out.append("\ndisagreements: ").append(rows.size()).append(" exchanges (")
+                .append(disagreements.size()).append(" keys); statuses as each side reports them, - = no response\n");
+        if (!rows.isEmpty()) {
+            out.append(String.format(Locale.ROOT, "%-40s %-10s %-8s %-9s %-10s %s%n",
+                    "exchange (server <- client method target)", "httptrace", "tshark", "protocol", "wrong", "why"));
+            rows.forEach((exchange, r) -> out.append(String.format(Locale.ROOT, "%-40s %-10s %-8s %-9s %-10s %s%n",
+                    exchange, r[0].strip(), r[1].strip(), r[2].strip(), r[3], r[4])));
+            out.append('\n');
+            notes.forEach((text, mark) -> out.append(mark).append(' ').append(text).append('\n'));
+        }
+        return out.toString();
+    }
+}

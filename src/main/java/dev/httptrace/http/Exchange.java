@@ -55,8 +55,10 @@ public record Exchange(int ifindex, boolean ipv6, Endpoint client, Endpoint serv
      *                     full flow table as the least recently active), "capture_end" (the
      *                     trace stopped first), "gap" (bytes of the server's stream were lost
      *                     where its response would have been; {@code gap} is then true too)
-     * @param gap          bytes of this exchange were missing from the capture (lost
-     *                     samples, snap length, joined mid-message)
+     * @param gap          bytes this exchange depends on are missing from the capture (lost
+     *                     samples, joined mid-message, framing cut by the snap length);
+     *                     body bytes the snap length left out of a body of known size do
+     *                     not count: the record stays exact
      * @param retransmissions segments of this connection seen again and skipped so far
      * @param upgraded     the connection switched protocol (Upgrade / CONNECT); what
      *                     follows on it is not parsed as HTTP

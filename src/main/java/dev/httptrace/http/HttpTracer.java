@@ -46,8 +46,8 @@ public final class HttpTracer {
      * @param segments              segments accepted
      * @param retransmittedSegments segments whose bytes (all, or some at the front) were already delivered
      * @param outOfOrderSegments    segments that arrived ahead of a missing one and were held
-     * @param gaps                  stretches of stream bytes missing from the capture (lost
-     *                              segments given up, snap-length cuts)
+     * @param gaps                  stretches of stream bytes the capture lost (lost samples,
+     *                              holes given up); not the parts the snap length left out
      * @param requests              request heads parsed
      * @param responses             final (non-1xx) response heads parsed, orphans included
      * @param exchanges             exchanges reported, unanswered ones included

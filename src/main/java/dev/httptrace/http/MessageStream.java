@@ -26,7 +26,7 @@ final class MessageStream implements StreamConsumer {
 
     /** Stream events kept while a response waits for its request: data (a copy), a gap, or the end. */
     private record Deferred(byte[] data, long seq, long ack, long timestampNanos, boolean segmentStart, long gap,
-                            EndReason end) {}
+                            boolean lost, EndReason end) {}
 
     /** Where the head being parsed began, which decides what its failure means. */
     private enum Origin { STREAM_START, NEXT_MESSAGE, RESYNC }
@@ -112,7 +112,7 @@ final class MessageStream implements StreamConsumer {
                 }
                 case AWAIT_REQUEST -> {
                     defer(new Deferred(Arrays.copyOfRange(buf, i, end), SeqNum.add(seq, i - off), ack, ts,
-                            segmentStart && i == off, 0, null));
+                            segmentStart && i == off, 0, false, null));
                     break parse;
                 }
                 case HEAD -> {
@@ -158,40 +158,44 @@ final class MessageStream implements StreamConsumer {
     }
 
     @Override
-    public void onGap(long bytes, long timestampNanos) {
+    public void onGap(long bytes, boolean lost, long timestampNanos) {
         nextSeq = SeqNum.add(nextSeq, bytes);
         switch (state) {
             case HEAD -> {
                 if (head.hasStartLine()) partialHead();
                 loseFraming();
             }
+            // Inside a body of known extent the record stays exact: only a real loss is
+            // flagged, not body bytes the snap length chose not to copy.
             case BODY_LENGTH -> {
-                markGap();
                 if (bytes <= remaining) {
+                    if (lost) markGap();
                     remaining -= bytes;
                     addBody(bytes);
                     if (remaining == 0) messageDone();
                 } else {
+                    markGap();
                     addBody(remaining);
                     messageDone();
                     loseFraming();
                 }
             }
             case BODY_CHUNKED -> {
-                markGap();
                 if (chunked.inData() && bytes <= chunked.remainingInChunk()) {
+                    if (lost) markGap();
                     chunked.skipData(bytes);
                     addBody(bytes);
                 } else {
+                    markGap();
                     messageDone();
                     loseFraming();
                 }
             }
             case BODY_CLOSE -> {
-                markGap();
+                if (lost) markGap();
                 addBody(bytes);
             }
-            case AWAIT_REQUEST -> defer(new Deferred(null, 0, 0, timestampNanos, false, bytes, null));
+            case AWAIT_REQUEST -> defer(new Deferred(null, 0, 0, timestampNanos, false, bytes, lost, null));
             case AWAIT_SYNC, UPGRADED, ENDED -> { }
         }
     }
@@ -199,7 +203,7 @@ final class MessageStream implements StreamConsumer {
     @Override
     public void onEnd(EndReason reason, long timestampNanos) {
         if (state == State.AWAIT_REQUEST) { // the request may still be on its way: the end waits too
-            defer(new Deferred(null, 0, 0, timestampNanos, false, 0, reason));
+            defer(new Deferred(null, 0, 0, timestampNanos, false, 0, false, reason));
             return;
         }
         switch (state) {
@@ -296,7 +300,7 @@ final class MessageStream implements StreamConsumer {
             if (d.end != null) {
                 onEnd(d.end, d.timestampNanos);
             } else if (d.data == null) {
-                onGap(d.gap, d.timestampNanos);
+                onGap(d.gap, d.lost, d.timestampNanos);
             } else {
                 onData(d.data, 0, d.data.length, d.seq, d.ack, d.timestampNanos, d.segmentStart);
             }

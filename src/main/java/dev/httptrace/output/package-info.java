@@ -35,7 +35,7 @@
  * <tr><td>.http.response.headers, .http.response.body.size</td><td>object, integer</td><td>answered</td><td>as for the request</td></tr>
  * <tr><td>.httptrace.schema_version</td><td>1</td><td>always</td><td></td></tr>
  * <tr><td>.httptrace.interface</td><td>string</td><td>when known</td><td>interface name (absent offline without names)</td></tr>
- * <tr><td>.httptrace.gap</td><td>boolean</td><td>always</td><td>bytes of this exchange were missing from the capture</td></tr>
+ * <tr><td>.httptrace.gap</td><td>boolean</td><td>always</td><td>bytes this exchange depends on are missing from the capture</td></tr>
  * <tr><td>.httptrace.truncated</td><td>boolean</td><td>always</td><td>request or response head longer than the head limit</td></tr>
  * <tr><td>.httptrace.upgraded</td><td>boolean</td><td>always</td><td>the connection switched protocol</td></tr>
  * <tr><td>.httptrace.retransmissions</td><td>integer</td><td>always</td><td>segments of the connection seen again so far</td></tr>

@@ -31,8 +31,13 @@ public interface StreamConsumer {
      */
     void onData(byte[] buf, int off, int len, long seq, long ack, long timestampNanos, boolean segmentStart);
 
-    /** The next {@code bytes} bytes of the stream are missing from the capture. */
-    void onGap(long bytes, long timestampNanos);
+    /**
+     * The next {@code bytes} bytes of the stream are missing from the capture.
+     *
+     * @param lost true when the capture lost them (lost samples, a hole given up); false
+     *             when the segment is known and only the snap length left its end out
+     */
+    void onGap(long bytes, boolean lost, long timestampNanos);
 
     /** No more bytes will come. */
     void onEnd(EndReason reason, long timestampNanos);

@@ -139,8 +139,7 @@ public final class StreamReassembler {
         nextSeq = SeqNum.add(nextSeq, wireLength);
         if (captured > 0) consumer.onData(data, off, captured, seq, ack, ts, segmentStart);
         if (captured < wireLength) {
-            counters.gaps++;
-            consumer.onGap(wireLength - captured, ts);
+            consumer.onGap(wireLength - captured, false, ts); // the snap length, not a loss
         }
     }
 
@@ -179,7 +178,7 @@ public final class StreamReassembler {
 
     private void gap(long bytes, long ts) {
         counters.gaps++;
-        consumer.onGap(bytes, ts);
+        consumer.onGap(bytes, true, ts);
     }
 
     /** Delivers held segments that are now contiguous, then the FIN if its turn has come. */

@@ -403,15 +403,30 @@ class HttpTracerTest {
         }
 
         @Test
-        @DisplayName("snap length: a cut segment counts its missing bytes inside a known-length body")
+        @DisplayName("snap length inside a known-length body: the size stays exact, so the exchange is not marked")
         void snapLength() {
             String big = "b".repeat(1000);
             Conversation c = Conversation.create().handshake()
                     .client(get("/big")).server(ok(big)).client(get("/small")).server(ok("s"));
             Trace t = Trace.of(Segments.truncate(c.segments(), 3, 60));
             assertEquals(List.of("/big=1000", "/small=1"), bodies(t));
+            assertFalse(t.exchanges.get(0).trace().gap());
+            assertFalse(t.exchanges.get(1).trace().gap());
+            assertEquals(0, t.stats().gaps(), "the snap length is a setting, not a loss");
+        }
+
+        @Test
+        @DisplayName("snap length across chunked framing: the exchange is marked, the next one is exact")
+        void snapLengthInChunkedFraming() {
+            Conversation c = Conversation.create().handshake()
+                    .client(get("/a"))
+                    .server("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n4\r\nHTTP\r\n0\r\n\r\n")
+                    .client(get("/b")).server(ok("22"));
+            Trace t = Trace.of(Segments.truncate(c.segments(), 3, 52));
+            assertEquals(List.of("/a", "/b"), targets(t));
             assertTrue(t.exchanges.get(0).trace().gap());
             assertFalse(t.exchanges.get(1).trace().gap());
+            assertEquals(2, t.exchanges.get(1).response().bodySize());
         }
 
         @Test

@@ -19,7 +19,7 @@ final class RecordingConsumer implements StreamConsumer {
     }
 
     @Override
-    public void onGap(long bytes, long timestampNanos) {
+    public void onGap(long bytes, boolean lost, long timestampNanos) {
         events.add("gap(" + bytes + ")");
     }
 

@@ -17,6 +17,7 @@
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <linux/perf_event.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -33,6 +34,8 @@ struct ht_tracer {
 	unsigned char *out;
 	size_t out_cap;
 	size_t out_len;
+	/* The ring a drain starts with: the next one after where the last drain stopped. */
+	size_t next_ring;
 	uint64_t lost;
 	uint64_t received;
 	uint64_t overflow;
@@ -310,21 +313,42 @@ int ht_attach(struct ht_tracer *ht, const char *ifname, char *err, size_t errlen
 	return 0;
 }
 
-long ht_poll(struct ht_tracer *ht, void *buf, size_t cap, int timeout_ms)
+/*
+ * Copies whole rings into buf while a whole ring still fits: one ring drained holds at
+ * most its size in records (libbpf reads its head once), so nothing is ever dropped for
+ * want of room; rings left over are drained first next time.
+ */
+static long drain(struct ht_tracer *ht, void *buf, size_t cap)
 {
-	int ret;
+	size_t rings = perf_buffer__buffer_cnt(ht->pb);
+	long ret = 0;
 
 	ht->out = buf;
 	ht->out_cap = cap;
 	ht->out_len = 0;
-	/* Wait for a ring to pass its watermark (or the timeout), then drain every ring. */
-	ret = perf_buffer__poll(ht->pb, timeout_ms);
-	if (ret >= 0 || ret == -EINTR)
-		ret = perf_buffer__consume(ht->pb);
+	for (size_t i = 0; i < rings; i++) {
+		size_t ring = (ht->next_ring + i) % rings;
+
+		if (cap - ht->out_len < ht->ring_bytes) {
+			ht->next_ring = ring;
+			break;
+		}
+		ret = perf_buffer__consume_buffer(ht->pb, ring);
+		if (ret < 0)
+			break;
+	}
 	ht->out = NULL;
-	if (ret < 0 && ret != -EINTR)
-		return ret;
-	return (long)ht->out_len;
+	return ret < 0 ? ret : (long)ht->out_len;
+}
+
+long ht_poll(struct ht_tracer *ht, void *buf, size_t cap, int timeout_ms)
+{
+	struct epoll_event events[8];
+
+	/* Wait until a ring passes its watermark (or the timeout), then drain them all. */
+	if (epoll_wait(perf_buffer__epoll_fd(ht->pb), events, 8, timeout_ms) < 0 && errno != EINTR)
+		return -errno;
+	return drain(ht, buf, cap);
 }
 
 size_t ht_poll_buffer_size(struct ht_tracer *ht)
@@ -370,19 +394,10 @@ int ht_stats(struct ht_tracer *ht, uint64_t *out, int n)
 long ht_test_run(struct ht_tracer *ht, const void *frame, uint32_t len, void *buf, size_t cap)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame, .data_size_in = len, .repeat = 1);
-	int ret;
 
-	ret = bpf_prog_test_run_opts(bpf_program__fd(ht->skel->progs.httptrace_filter), &opts);
-	if (ret)
+	if (bpf_prog_test_run_opts(bpf_program__fd(ht->skel->progs.httptrace_filter), &opts))
 		return -errno;
-	ht->out = buf;
-	ht->out_cap = cap;
-	ht->out_len = 0;
-	ret = perf_buffer__consume(ht->pb);
-	ht->out = NULL;
-	if (ret < 0)
-		return ret;
-	return (long)ht->out_len;
+	return drain(ht, buf, cap);
 }
 
 void ht_close(struct ht_tracer *ht)

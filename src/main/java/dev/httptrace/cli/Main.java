@@ -271,7 +271,8 @@ public final class Main implements Callable<Integer> {
         if (kernel != null) {
             line.append(kernel.packets()).append(" packets, ")
                 .append(kernel.emitted()).append(" segments captured, ")
-                .append(kernel.lostSamples() + kernel.emitFailed() + kernel.overflow()).append(" lost, ");
+                // A full ring both fails the kernel's write and is reported as lost samples: count it once.
+                .append(Math.max(kernel.lostSamples(), kernel.emitFailed()) + kernel.overflow()).append(" lost, ");
         }
         line.append(s.exchanges()).append(" exchanges (").append(s.unanswered()).append(" unanswered), ")
             .append(s.requests()).append(" requests, ").append(s.responses()).append(" responses, ")

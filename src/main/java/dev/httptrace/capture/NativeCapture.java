@@ -24,6 +24,8 @@ public final class NativeCapture implements AutoCloseable {
     /** Settings fixed before the program is loaded. Empty ports: every port. */
     public record Settings(int snaplen, List<Integer> ports, int perfPages) {
         public static final int DEFAULT_SNAPLEN = 8192;
+        /** HT_MAX_SNAPLEN of the compiled filter; checked against the shim at open. */
+        public static final int MAX_SNAPLEN = 32768;
         public static final int DEFAULT_PERF_PAGES = 256;
         public static final int MAX_PORTS = 64;
     }
@@ -65,11 +67,6 @@ public final class NativeCapture implements AutoCloseable {
         this.tracer = tracer;
         this.batch = batch;
         this.realtimeOffsetNanos = realtimeOffsetNanos;
-    }
-
-    /** Largest snap length the compiled filter supports. */
-    public static int maxSnaplen() throws CaptureException {
-        return layout()[LAYOUT_MAX_SNAPLEN];
     }
 
     /** Loads the filter into the kernel and opens its perf buffer; nothing is captured until attach. */
@@ -249,8 +246,9 @@ public final class NativeCapture implements AutoCloseable {
     /** The Java reader and the C struct must agree byte for byte; a stale library would not. */
     private static void checkLayout() throws CaptureException {
         int[] actual = layout();
+        boolean same = actual.length > LAYOUT_MAX_SNAPLEN && actual[LAYOUT_MAX_SNAPLEN] == Settings.MAX_SNAPLEN;
         for (int i = 0; i < EXPECTED_LAYOUT.length; i++) {
-            if (i >= actual.length || actual[i] != EXPECTED_LAYOUT[i]) {
+            if (!same || actual[i] != EXPECTED_LAYOUT[i]) {
                 throw new CaptureException(CaptureException.Reason.NATIVE_LIBRARY,
                         "the native library's record layout does not match this build: rebuild with 'make'");
             }

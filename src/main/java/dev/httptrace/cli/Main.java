@@ -171,8 +171,9 @@ public final class Main implements Callable<Integer> {
         if (count != null && count < 1) {
             throw new ParameterException(spec.commandLine(), "--count must be at least 1");
         }
-        if (snaplen < 1 || snaplen > 32768) {
-            throw new ParameterException(spec.commandLine(), "--snaplen must be between 1 and 32768");
+        if (snaplen < 1 || snaplen > NativeCapture.Settings.MAX_SNAPLEN) {
+            throw new ParameterException(spec.commandLine(),
+                    "--snaplen must be between 1 and " + NativeCapture.Settings.MAX_SNAPLEN);
         }
         if (perfPages < 1 || Integer.bitCount(perfPages) != 1) {
             throw new ParameterException(spec.commandLine(), "--perf-pages must be a power of two");

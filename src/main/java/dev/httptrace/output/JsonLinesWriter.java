@@ -76,6 +76,7 @@ public final class JsonLinesWriter implements ExchangeSink, Flushable {
     private static final String USER_AGENT_NAME = "user-agent";
 
     private final OutputOptions options;
+    private final InterfaceNameCache interfaceNames;
     private final LineBuffer buffer;
     private JsonGenerator gen;
     // Reused per record: nothing below is allocated on the hot path.
@@ -86,11 +87,10 @@ public final class JsonLinesWriter implements ExchangeSink, Flushable {
     private Name[] requestNames = new Name[32];
     private Name[] responseNames = new Name[32];
     private final HashMap<String, Name> nameCache = new HashMap<>();
-    private int cachedIfindex = Integer.MIN_VALUE;
-    private String cachedIfname;
 
     public JsonLinesWriter(OutputStream out, OutputOptions options) {
         this.options = options == null ? OutputOptions.defaults() : options;
+        this.interfaceNames = new InterfaceNameCache(this.options.interfaceNames());
         this.buffer = new LineBuffer(out);
         this.gen = newGenerator();
     }
@@ -219,7 +219,7 @@ public final class JsonLinesWriter implements ExchangeSink, Flushable {
         g.writeStartObject();
         g.writeFieldName(SCHEMA_VERSION_F);
         g.writeNumber(SCHEMA_VERSION);
-        String ifname = interfaceName(x.ifindex());
+        String ifname = interfaceNames.name(x.ifindex());
         if (ifname != null) {
             g.writeFieldName(INTERFACE);
             text(ifname);
@@ -430,18 +430,5 @@ public final class JsonLinesWriter implements ExchangeSink, Flushable {
     /** Writes text from the traced traffic, with unpaired surrogates replaced by U+FFFD. */
     private void text(String s) throws IOException {
         gen.writeString(Formats.wellFormed(s));
-    }
-
-    /** The resolver's name for ifindex; the last non-null answer is remembered. */
-    private String interfaceName(int ifindex) {
-        if (ifindex == cachedIfindex) {
-            return cachedIfname;
-        }
-        String name = options.interfaceNames().apply(ifindex);
-        if (name != null) {
-            cachedIfindex = ifindex;
-            cachedIfname = name;
-        }
-        return name;
     }
 }

@@ -37,6 +37,7 @@ import java.time.zone.ZoneRules;
 public final class TextWriter implements ExchangeSink, Flushable {
 
     private final OutputOptions options;
+    private final InterfaceNameCache interfaceNames;
     private final LineBuffer buffer;
     private final ZoneRules zone;
     private final StringBuilder line = new StringBuilder(256);
@@ -47,8 +48,6 @@ public final class TextWriter implements ExchangeSink, Flushable {
     private long offsetFrom = 1, offsetUntil = 0;
     private int offsetSeconds;
 
-    private int cachedIfindex = Integer.MIN_VALUE;
-    private String cachedIfname;
 
     public TextWriter(OutputStream out, OutputOptions options) {
         this(out, options, ZoneId.systemDefault());
@@ -57,6 +56,7 @@ public final class TextWriter implements ExchangeSink, Flushable {
     /** With an explicit time zone (tests). */
     TextWriter(OutputStream out, OutputOptions options, ZoneId zone) {
         this.options = options == null ? OutputOptions.defaults() : options;
+        this.interfaceNames = new InterfaceNameCache(this.options.interfaceNames());
         this.buffer = new LineBuffer(out);
         this.zone = zone.getRules();
     }
@@ -87,7 +87,7 @@ public final class TextWriter implements ExchangeSink, Flushable {
         TraceInfo t = x.trace();
 
         localTime(rq.timestampNanos(), b);
-        String ifname = interfaceName(x.ifindex());
+        String ifname = interfaceNames.name(x.ifindex());
         if (ifname != null) {
             b.append(' ');
             escaped(ifname, b);
@@ -203,17 +203,5 @@ public final class TextWriter implements ExchangeSink, Flushable {
                 b.append(c);
             }
         }
-    }
-
-    private String interfaceName(int ifindex) {
-        if (ifindex == cachedIfindex) {
-            return cachedIfname;
-        }
-        String name = options.interfaceNames().apply(ifindex);
-        if (name != null) {
-            cachedIfindex = ifindex;
-            cachedIfname = name;
-        }
-        return name;
     }
 }

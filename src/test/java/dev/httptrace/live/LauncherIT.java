@@ -11,6 +11,8 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The ./httptrace launcher as a user runs it, with curl as the client and the JDK's
@@ -24,9 +26,10 @@ class LauncherIT {
         Live.requireRoot();
     }
 
-    @Test
-    void threeCurlRequestsGiveExactlyThreeJsonLinesThroughJq() throws Exception {
-        try (var server = new TestServer("127.0.0.1");
+    @ParameterizedTest(name = "over {0}")
+    @ValueSource(strings = {"127.0.0.1", "::1"})
+    void threeCurlRequestsGiveExactlyThreeJsonLinesThroughJq(String loopback) throws Exception {
+        try (var server = new TestServer(loopback);
              var tracer = TracerProcess.start("-i lo -p " + server.port() + " -d 60s", "jq -c .")) {
             tracer.awaitTracing();
             curl(server.uri("/hello").toString());
@@ -39,9 +42,9 @@ class LauncherIT {
 
             List<JsonNode> records = parse(tracer.stdout());
             assertEquals(3, records.size(), "records: " + tracer.stdout());
-            assertExchange(records.get(0), "GET", "/hello", 200, server.port());
-            assertExchange(records.get(1), "POST", "/items", 201, server.port());
-            assertExchange(records.get(2), "GET", "/missing", 404, server.port());
+            assertExchange(records.get(0), "GET", "/hello", 200, loopback, server.port());
+            assertExchange(records.get(1), "POST", "/items", 201, loopback, server.port());
+            assertExchange(records.get(2), "GET", "/missing", 404, loopback, server.port());
             assertEquals("x=1", records.get(2).at("/url/query").asText());
             assertEquals(10, records.get(1).at("/http/request/body/size").asLong());
             assertEquals(5, records.get(0).at("/http/response/body/size").asLong());
@@ -102,15 +105,15 @@ class LauncherIT {
         }
     }
 
-    static void assertExchange(JsonNode r, String method, String path, int status, int serverPort) {
+    static void assertExchange(JsonNode r, String method, String path, int status, String address, int serverPort) {
         assertEquals(method, r.at("/http/request/method").asText(), r.toString());
         assertEquals(path, r.at("/url/path").asText(), r.toString());
         assertEquals(status, r.at("/http/response/status_code").asInt(), r.toString());
         assertEquals(serverPort, r.at("/server/port").asInt(), r.toString());
-        assertEquals("127.0.0.1", r.at("/server/address").asText());
-        assertEquals("127.0.0.1", r.at("/client/address").asText());
+        assertEquals(address, r.at("/server/address").asText());
+        assertEquals(address, r.at("/client/address").asText());
         assertTrue(r.at("/client/port").asInt() > 0);
-        assertEquals("ipv4", r.at("/network/type").asText());
+        assertEquals(address.contains(":") ? "ipv6" : "ipv4", r.at("/network/type").asText());
         assertEquals("1.1", r.at("/network/protocol/version").asText());
         assertEquals("lo", r.at("/httptrace/interface").asText());
         assertTrue(r.at("/event/duration").asLong() > 0, "latency measured: " + r);
@@ -125,7 +128,7 @@ class LauncherIT {
     }
 
     static void curl(String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of("curl", "-sS", "-o", "/dev/null", "--max-time", "10"));
+        List<String> command = new ArrayList<>(List.of("curl", "-sS", "-g", "-o", "/dev/null", "--max-time", "10"));
         command.addAll(List.of(args));
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes());

@@ -7,7 +7,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -79,6 +81,7 @@ class LauncherIT {
 
     @Test
     void closedStdoutEndsTheTracePromptlyAndDetaches() throws Exception {
+        Set<Integer> before = loadedFilters();
         try (var server = new TestServer("127.0.0.1");
              var tracer = TracerProcess.start("-i lo -p " + server.port() + " -d 60s", "head -n 1")) {
             tracer.awaitTracing();
@@ -90,18 +93,20 @@ class LauncherIT {
             assertEquals(0, tracer.waitFor(20), "stderr: " + tracer.stderr());
             assertTrue(System.nanoTime() - started < TimeUnit.SECONDS.toNanos(15), "ended promptly");
             assertEquals(1, tracer.stdout().size());
-            assertEquals(0, attachedFilters(), "no httptrace socket filter left in the kernel");
+            assertFilterReleased(before);
         }
     }
 
     @Test
     void sigtermEndsTheTraceWithASummaryAndExitZero() throws Exception {
+        Set<Integer> before = loadedFilters();
         try (var tracer = TracerProcess.start("-i lo -d 60s", "")) {
             tracer.awaitTracing();
+            assertTrue(!before.containsAll(loadedFilters()), "the tracer's filter is loaded while it traces");
             new ProcessBuilder("kill", "-TERM", Long.toString(tracer.pid())).start().waitFor();
             assertEquals(0, tracer.waitFor(10), "stderr: " + tracer.stderr());
             assertTrue(tracer.stderr().stream().anyMatch(l -> l.contains("exchanges")), tracer.stderr().toString());
-            assertEquals(0, attachedFilters(), "no httptrace socket filter left in the kernel");
+            assertFilterReleased(before);
         }
     }
 
@@ -151,19 +156,35 @@ class LauncherIT {
         new ProcessBuilder("kill", "-" + name, Long.toString(java.pid())).start().waitFor();
     }
 
-    /** Socket filters named like ours still loaded in the kernel (freeing is deferred briefly, so poll). */
-    static int attachedFilters() throws Exception {
-        int count = 0;
-        for (int attempt = 0; attempt < 20; attempt++) {
-            Process p = new ProcessBuilder("bpftool", "prog", "show").redirectErrorStream(true).start();
-            String out = new String(p.getInputStream().readAllBytes());
-            p.waitFor(10, TimeUnit.SECONDS);
-            count = (int) out.lines().filter(l -> l.contains("socket_filter") && l.contains("httptrace_filt")).count();
-            if (count == 0) {
-                break;
+    /** IDs of the httptrace socket filters loaded in the kernel now (any process's). */
+    static Set<Integer> loadedFilters() throws Exception {
+        Process p = new ProcessBuilder("bpftool", "-j", "prog", "show").redirectErrorStream(true).start();
+        JsonNode programs = JSON.readTree(p.getInputStream().readAllBytes());
+        assertTrue(p.waitFor(10, TimeUnit.SECONDS), "bpftool finished");
+        Set<Integer> ids = new HashSet<>();
+        for (JsonNode prog : programs) {
+            if (prog.path("type").asText().equals("socket_filter") && prog.path("name").asText().startsWith("httptrace_filt")) {
+                ids.add(prog.path("id").asInt());
             }
-            Thread.sleep(100);
         }
-        return count;
+        return ids;
+    }
+
+    /**
+     * The filter the tracer loaded is gone once it exited: closing its socket detached it and
+     * the kernel freed it. Filters that were there before (other tracers) do not count; the
+     * kernel frees a program shortly after its last user, so allow it a few seconds.
+     */
+    static void assertFilterReleased(Set<Integer> before) throws Exception {
+        Set<Integer> left = new HashSet<>();
+        for (int attempt = 0; attempt < 50; attempt++) {
+            left = loadedFilters();
+            left.removeAll(before);
+            if (left.isEmpty()) {
+                return;
+            }
+            Thread.sleep(200);
+        }
+        assertEquals(Set.of(), left, "httptrace socket filters left in the kernel");
     }
 }

@@ -131,11 +131,7 @@ public final class JsonLinesWriter implements ExchangeSink, Flushable {
             }
             throw (RuntimeException) e;
         }
-        try {
-            buffer.commit();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        buffer.commit();
     }
 
     /** Writes pending records to the stream and flushes it. */

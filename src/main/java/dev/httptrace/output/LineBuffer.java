@@ -3,6 +3,7 @@ package dev.httptrace.output;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.util.Arrays;
 
 /**
@@ -58,10 +59,14 @@ final class LineBuffer extends OutputStream {
     }
 
     /** Keeps what was written since the last commit; drains to the stream when enough is pending. */
-    void commit() throws IOException {
+    void commit() {
         committed = count;
         if (committed >= DRAIN_AT) {
-            drain();
+            try {
+                drain();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e); // writers' exchange() cannot throw checked
+            }
         }
     }
 

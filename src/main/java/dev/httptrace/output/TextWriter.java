@@ -68,11 +68,7 @@ public final class TextWriter implements ExchangeSink, Flushable {
         format(x, line);
         byte[] bytes = line.toString().getBytes(StandardCharsets.UTF_8);
         buffer.write(bytes, 0, bytes.length);
-        try {
-            buffer.commit();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        buffer.commit();
     }
 
     /** Writes pending lines to the stream and flushes it. */

@@ -5,15 +5,29 @@
 #     --bpftool gen skeleton--> build/httptrace.skel.h
 #     + src/main/c/httptrace.c --cc -shared, -lbpf--> build/native/libhttptrace.so
 #     --mvn package (resource native/)--> target/httptrace.jar
+#   mvn package also writes target/doc/httptrace.adoc and httptrace.bash from the picocli
+#     model (picocli-codegen) --asciidoctor--> build/httptrace.1
+#
+#   make install PREFIX=/usr/local DESTDIR=   launcher, jar, man page, bash/zsh completion
+#   (bin/httptrace, lib/httptrace/, share/man/man1/httptrace.1, share/bash-completion/completions/httptrace)
 
 BUILD := build
 LIB := $(BUILD)/native/libhttptrace.so
 JAR := target/httptrace.jar
+MAN := $(BUILD)/httptrace.1
+COMPLETION := target/doc/httptrace.bash
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 
 # A JDK >= 22 (FFM); scripts/find-jdk explains itself when there is none.
 JDK := $(shell scripts/find-jdk)
-MVN = JAVA_HOME=$(JDK) mvn -B -q
+JDK_MAJOR := $(shell sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' $(JDK)/release 2>/dev/null)
+# Maven's own libraries use sun.misc.Unsafe; JDK 23+ warns about it on every build unless told.
+MAVEN_OPTS_UNSAFE := $(if $(filter-out 22,$(JDK_MAJOR)),--sun-misc-unsafe-memory-access=allow)
+# The commit the jar is built from, for --version ("-dirty": tracked files had changes).
+GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null)$(shell git rev-parse -q HEAD >/dev/null 2>&1 && ! git diff --quiet HEAD 2>/dev/null && echo -dirty)
+# A new commit rebuilds the jar, so --version never names an older one.
+GIT_REF := $(wildcard $(shell git rev-parse --git-path "$$(git symbolic-ref -q HEAD || echo HEAD)" 2>/dev/null))
+MVN = MAVEN_OPTS="$(MAVEN_OPTS_UNSAFE) $(MAVEN_OPTS)" JAVA_HOME=$(JDK) mvn -B -q -Dhttptrace.commit=$(or $(GIT_COMMIT),unknown)
 
 # The system include paths clang would use for the host, so BPF code finds <asm/types.h>
 # (the libbpf-bootstrap way). Expanded when a recipe runs, after deps are installed.
@@ -22,9 +36,9 @@ CLANG_BPF_SYS_INCLUDES = $(shell clang -v -E - </dev/null 2>&1 \
 
 JAVA_SOURCES := $(shell find src/main -type f -not -path 'src/main/c/*')
 
-.PHONY: all deps native jar test fuzz clean
+.PHONY: all deps native jar doc install test fuzz clean
 
-all: jar
+all: jar doc
 
 deps: $(BUILD)/.deps
 
@@ -46,8 +60,33 @@ $(LIB): src/main/c/httptrace.c src/main/c/httptrace.h bpf/httptrace_event.h $(BU
 
 jar: $(JAR)
 
-$(JAR): $(LIB) pom.xml $(JAVA_SOURCES) | jdk
+$(JAR): $(LIB) pom.xml $(JAVA_SOURCES) $(GIT_REF) | jdk
 	$(MVN) -DskipTests package
+
+# The man page and completion script come out of the same 'mvn package' as the jar.
+$(COMPLETION) target/doc/httptrace.adoc: $(JAR)
+
+doc: $(MAN) $(COMPLETION)
+
+$(MAN): target/doc/httptrace.adoc
+	asciidoctor -b manpage -o $@ $<
+
+# Installed, the launcher finds the jar in ../lib/httptrace beside it and never builds.
+PREFIX ?= /usr/local
+DESTDIR ?=
+BINDIR := $(DESTDIR)$(PREFIX)/bin
+LIBDIR := $(DESTDIR)$(PREFIX)/lib/httptrace
+MANDIR := $(DESTDIR)$(PREFIX)/share/man/man1
+BASHCOMPDIR := $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+
+install: $(JAR) $(MAN) $(COMPLETION)
+	install -d $(BINDIR) $(LIBDIR) $(MANDIR) $(BASHCOMPDIR)
+	install -m 755 httptrace $(BINDIR)/httptrace
+	install -m 644 $(JAR) $(LIBDIR)/httptrace.jar
+	install -m 755 scripts/find-jdk $(LIBDIR)/find-jdk
+	install -m 644 $(MAN) $(MANDIR)/httptrace.1
+	# picocli's script serves bash, and zsh when sourced (it turns on bashcompinit itself).
+	install -m 644 $(COMPLETION) $(BASHCOMPDIR)/httptrace
 
 # Unit tests (the fuzz tests replay their corpus), then the jar, then the live tests
 # (root + eBPF) against it, then a short coverage-guided fuzzing run of each fuzz test.

@@ -48,8 +48,8 @@ import picocli.CommandLine.Spec;
         sortOptions = false,
         usageHelpAutoWidth = true,
         description = {
-            "Prints every HTTP/1.x exchange crossing a network interface as one JSON line,",
-            "using an eBPF socket filter: no proxy, no agent, no restart of the traced programs.",
+            "Prints every HTTP/1.x exchange crossing a network interface as one JSON line.",
+            "It uses an eBPF socket filter: no proxy, no agent, no restart of the traced programs.",
             "Needs root (or CAP_BPF, CAP_NET_ADMIN and CAP_NET_RAW) for live tracing."},
         footerHeading = "%nExamples:%n",
         footer = {
@@ -356,7 +356,9 @@ public final class Main implements Callable<Integer> {
                     p.load(in);
                 }
             }
-            return new String[] {"httptrace " + p.getProperty("version", "unknown")};
+            // e.g. "httptrace 0.1.0 (commit 61e9ae8abcd1-dirty)": dirty = built with uncommitted changes
+            return new String[] {"httptrace " + p.getProperty("version", "unknown")
+                    + " (commit " + p.getProperty("commit", "unknown") + ")"};
         }
     }
 }

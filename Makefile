@@ -60,7 +60,8 @@ $(LIB): src/main/c/httptrace.c src/main/c/httptrace.h bpf/httptrace_event.h $(BU
 
 jar: $(JAR)
 
-$(JAR): $(LIB) pom.xml $(JAVA_SOURCES) $(GIT_REF) | jdk
+$(JAR): $(LIB) pom.xml $(JAVA_SOURCES) $(GIT_REF)
+	$(JDK_CHECK)
 	$(MVN) -DskipTests package
 
 # The man page and completion script come out of the same 'mvn package' as the jar.
@@ -90,7 +91,8 @@ install: $(JAR) $(MAN) $(COMPLETION)
 
 # Unit tests (the fuzz tests replay their corpus), then the jar, then the live tests
 # (root + eBPF) against it, then a short coverage-guided fuzzing run of each fuzz test.
-test: $(LIB) | jdk
+test: $(LIB)
+	$(JDK_CHECK)
 	rm -rf target/surefire-reports target/failsafe-reports
 	$(MVN) verify
 	scripts/test-summary > $(BUILD)/test-summary.txt
@@ -101,7 +103,8 @@ test: $(LIB) | jdk
 FUZZ_TESTS := HttpTracerFuzzTest\#conversation HttpTracerFuzzTest\#headParser
 FUZZ_SECONDS ?= 300
 TEST_FUZZ_SECONDS ?= 20
-fuzz: | jdk
+fuzz:
+	$(JDK_CHECK)
 	@for t in $(FUZZ_TESTS); do \
 		echo "fuzzing $$t for $(FUZZ_SECONDS) s"; \
 		JAZZER_FUZZ=1 JAZZER_MAX_DURATION=$(FUZZ_SECONDS)s $(MVN) test -Dtest="$$t" \
@@ -110,9 +113,8 @@ fuzz: | jdk
 		grep -E '^Done [0-9]+ runs' $(BUILD)/fuzz.log || true; \
 	done
 
-.PHONY: jdk
-jdk:
-	@test -n "$(JDK)" || { echo "httptrace: no JDK >= 22 found; install one or set JAVA_HOME" >&2; exit 1; }
+# In the recipes that need a JDK (not a phony prerequisite: 'make -q jar' must be able to say "up to date").
+JDK_CHECK = @test -n "$(JDK)" || { echo "httptrace: no JDK >= 22 found; install one or set JAVA_HOME" >&2; exit 1; }
 
 clean:
 	rm -rf $(BUILD) target

@@ -109,6 +109,14 @@ public final class Main implements Callable<Integer> {
             description = "Perf buffer size per CPU in pages, a power of two (default: ${DEFAULT-VALUE}).")
     int perfPages;
 
+    @Option(names = "--ready-file", paramLabel = "PATH",
+            description = "Once the filter is attached, write this file (holding the PID), for scripts to wait on.")
+    String readyFile;
+
+    @Option(names = "--user", paramLabel = "NAME",
+            description = "Once the filter is attached, drop root and run on as this user (as tcpdump -Z).")
+    String user;
+
     @Option(names = {"-q", "--quiet"},
             description = "No 'tracing on' line and no summary on stderr.")
     boolean quiet;
@@ -181,6 +189,50 @@ public final class Main implements Callable<Integer> {
         if (readFile != null && iface != null) {
             throw new ParameterException(spec.commandLine(), "--read and --iface exclude each other");
         }
+        if (readFile != null && (readyFile != null || user != null)) {
+            throw new ParameterException(spec.commandLine(), "--ready-file and --user are for live tracing, not --read");
+        }
+    }
+
+    /** The account --user names; a name the system does not know is a bad option. */
+    private Privileges.Account account() {
+        return Privileges.lookup(user).orElseThrow(() ->
+                new ParameterException(spec.commandLine(), "--user: no user named '" + user + "'"));
+    }
+
+    /** The --ready-file, checked and cleared of a stale copy before anything is attached. */
+    private ReadyFile prepareReadyFile() {
+        try {
+            return ReadyFile.prepare(readyFile);
+        } catch (IOException e) {
+            throw new ParameterException(spec.commandLine(), "--ready-file " + readyFile + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * After attaching: the ready file, then dropping root (--user). Returns an exit code when
+     * either fails, else null.
+     */
+    private Integer afterAttach(ReadyFile ready, Privileges.Account account) {
+        if (ready != null) {
+            try {
+                ready.write();
+            } catch (IOException e) {
+                return fail(ExitCode.FAILURE, "cannot write --ready-file " + ready + ": " + e.getMessage());
+            }
+        }
+        if (account != null) {
+            try {
+                Privileges.switchTo(account);
+            } catch (Privileges.SwitchFailed e) {
+                if (ready != null) {
+                    ready.remove();
+                }
+                return fail(ExitCode.PERMISSION, "cannot switch to user '" + account.name() + "' ("
+                        + e.getMessage() + "): needs root or CAP_SETUID and CAP_SETGID");
+            }
+        }
+        return null;
     }
 
     private int traceLive(HttpTracer tracer, ExchangeLimit limit, Flushable writer) {
@@ -194,16 +246,23 @@ public final class Main implements Callable<Integer> {
                 return fail(ExitCode.FAILURE, "cannot list interfaces: " + e.getMessage());
             }
         }
+        Privileges.Account account = user == null ? null : account();
+        ReadyFile ready = readyFile == null ? null : prepareReadyFile();
         var settings = new NativeCapture.Settings(snaplen, List.copyOf(new LinkedHashSet<>(ports)), perfPages);
         // Ctrl-C / SIGTERM end the loop like --count does: detach, summarise, exit 0 (as tcpdump).
         Signals.onInterrupt(() -> stopRequested = true);
         NativeCapture.Stats stats = null;
         try (NativeCapture capture = NativeCapture.open(settings); StdoutWatch stdoutWatch = new StdoutWatch()) {
             capture.attach(iface);
+            Integer failed = afterAttach(ready, account);
+            if (failed != null) {
+                return failed;
+            }
             if (!quiet) {
                 err.println("httptrace: tracing on " + (iface == null ? "all interfaces" : iface)
                         + (ports.isEmpty() ? "" : ", port " + ports.stream().distinct().map(String::valueOf)
                                 .collect(Collectors.joining(",")))
+                        + (account == null ? "" : ", as user " + account.name())
                         + "; Ctrl-C to stop");
             }
             long deadline = duration == null ? Long.MAX_VALUE : System.nanoTime() + duration.toNanos();

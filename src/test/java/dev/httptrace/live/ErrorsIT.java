@@ -36,10 +36,11 @@ class ErrorsIT {
     @Test
     void nonRootUserIsToldToRunAsRoot() throws Exception {
         Live.requireRoot(); // to become another user we must be root first
-        // setpriv drops to 'nobody' with no capabilities; the launcher only reads the built jar.
+        // setpriv drops to 'nobody' with no capabilities. nobody runs httptrace as installed
+        // (make install into a directory anyone can enter): the checkout may be in a 0700 home.
         var command = List.of("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
-                "--inh-caps=-all", Live.launcher().toString(), "-i", "lo");
-        try (var tracer = new TracerProcess(command)) {
+                "--inh-caps=-all", Installed.launcher().toString(), "-i", "lo");
+        try (var tracer = new TracerProcess(command, Installed.destdir())) {
             assertEquals(3, tracer.waitFor(60), "stderr: " + tracer.stderr());
             assertEquals(List.of(), tracer.stdout());
             assertEquals(1, tracer.stderr().size(), "one line: " + tracer.stderr());
@@ -57,8 +58,73 @@ class ErrorsIT {
         }
         try (var tracer = TracerProcess.start("-V", "")) {
             assertEquals(0, tracer.waitFor(120));
-            assertTrue(tracer.stdout().get(0).matches("httptrace \\d+\\.\\d+\\.\\d+.*"), tracer.stdout().toString());
+            // The version and the commit the jar was built from ("-dirty": with uncommitted changes).
+            assertEquals(List.of("httptrace " + projectVersion() + " (commit " + gitCommit() + ")"), tracer.stdout());
         }
+    }
+
+    @Test
+    void userThatDoesNotExistIsABadOption() throws Exception {
+        try (var tracer = TracerProcess.start("-i lo --user no-such-user-here", "")) {
+            assertEquals(2, tracer.waitFor(120));
+            assertEquals("httptrace: --user: no user named 'no-such-user-here'", tracer.stderr().get(0));
+            assertEquals(List.of(), tracer.stdout());
+        }
+    }
+
+    @Test
+    void readyFileInADirectoryThatDoesNotExistIsABadOption() throws Exception {
+        try (var tracer = TracerProcess.start("-i lo --ready-file /nonexistent-dir/ready", "")) {
+            assertEquals(2, tracer.waitFor(120));
+            assertEquals("httptrace: --ready-file /nonexistent-dir/ready: no directory /nonexistent-dir",
+                    tracer.stderr().get(0));
+        }
+    }
+
+    @Test
+    void readyFileOrUserWithReadIsABadOption() throws Exception {
+        try (var tracer = TracerProcess.start("-r /dev/null --ready-file /tmp/x", "")) {
+            assertEquals(2, tracer.waitFor(120));
+            assertEquals("httptrace: --ready-file and --user are for live tracing, not --read", tracer.stderr().get(0));
+        }
+    }
+
+    @Test
+    void userWithoutThePowerToSwitchIsNotPermitted() throws Exception {
+        Live.requireRoot();
+        // nobody with exactly the capabilities tracing needs, but not CAP_SETUID/CAP_SETGID:
+        // the filter attaches, switching user does not. One line, exit 3, nothing left running.
+        var caps = "+bpf,+net_admin,+net_raw,+perfmon";
+        var command = List.of("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                "--inh-caps=" + caps, "--ambient-caps=" + caps, Installed.launcher().toString(),
+                "-i", "lo", "-p", "9", "--user", "daemon");
+        try (var tracer = new TracerProcess(command, Installed.destdir())) {
+            assertEquals(3, tracer.waitFor(60), "stderr: " + tracer.stderr());
+            assertEquals(List.of("httptrace: cannot switch to user 'daemon' (initgroups: Operation not permitted):"
+                    + " needs root or CAP_SETUID and CAP_SETGID"), tracer.stderr());
+        }
+    }
+
+    static String projectVersion() throws Exception {
+        String pom = java.nio.file.Files.readString(Live.projectDir().resolve("pom.xml"));
+        var m = java.util.regex.Pattern.compile("<artifactId>httptrace</artifactId>\\s*<version>([^<]+)</version>").matcher(pom);
+        assertTrue(m.find(), "version in pom.xml");
+        return m.group(1);
+    }
+
+    /** What the build records: HEAD's short hash, "-dirty" when tracked files differ from it. */
+    static String gitCommit() throws Exception {
+        String head = run("git", "rev-parse", "--short=12", "HEAD").strip();
+        boolean dirty = new ProcessBuilder("git", "diff", "--quiet", "HEAD").directory(Live.projectDir().toFile())
+                .start().waitFor() != 0;
+        return head + (dirty ? "-dirty" : "");
+    }
+
+    private static String run(String... command) throws Exception {
+        Process p = new ProcessBuilder(command).directory(Live.projectDir().toFile()).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertEquals(0, p.waitFor(), String.join(" ", command));
+        return out;
     }
 
     private static String lastLine(TracerProcess tracer) {

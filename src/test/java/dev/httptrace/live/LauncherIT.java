@@ -110,6 +110,37 @@ class LauncherIT {
         }
     }
 
+    @Test
+    void sigintStopsATracerStartedInTheBackgroundOfAScript() throws Exception {
+        // A non-interactive shell starts background jobs with SIGINT ignored: check that this
+        // shell really does, so the test stands for that case.
+        Process probe = new ProcessBuilder("bash", "-c", "grep ^SigIgn: /proc/self/status & wait").start();
+        String sigIgn = new String(probe.getInputStream().readAllBytes()).strip();
+        assertEquals(0, probe.waitFor());
+        assertTrue((Long.parseLong(sigIgn.substring("SigIgn:".length()).strip(), 16) & 0x2) != 0,
+                "background jobs start with SIGINT ignored: " + sigIgn);
+
+        Set<Integer> before = loadedFilters();
+        try (var tracer = new TracerProcess(List.of("bash", "-c",
+                Live.launcher() + " -i lo -d 60s & pid=$!; wait $pid"))) {
+            tracer.awaitTracing();
+            new ProcessBuilder("kill", "-INT", Long.toString(tracer.java().pid())).start().waitFor();
+            assertEquals(0, tracer.waitFor(10), "stopped by SIGINT, exit 0; stderr: " + tracer.stderr());
+            assertTrue(tracer.stderr().stream().anyMatch(l -> l.contains("exchanges")), "summary: " + tracer.stderr());
+            assertFilterReleased(before);
+        }
+    }
+
+    @Test
+    void timeoutWithSigintStopsTheTraceWithASummaryAndExitZero() throws Exception {
+        try (var tracer = new TracerProcess(List.of("timeout", "-s", "INT", "--preserve-status", "3s",
+                Live.launcher().toString(), "-i", "lo", "-d", "60s"))) {
+            tracer.awaitTracing();
+            assertEquals(0, tracer.waitFor(20), "stderr: " + tracer.stderr());
+            assertTrue(tracer.stderr().stream().anyMatch(l -> l.contains("exchanges")), "summary: " + tracer.stderr());
+        }
+    }
+
     static void assertExchange(JsonNode r, String method, String path, int status, String address, int serverPort) {
         assertEquals(method, r.at("/http/request/method").asText(), r.toString());
         assertEquals(path, r.at("/url/path").asText(), r.toString());

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -37,8 +38,13 @@ final class TracerProcess implements AutoCloseable {
 
     /** Runs an arbitrary command line (e.g. the launcher as another user). */
     TracerProcess(List<String> command) {
+        this(command, Live.projectDir());
+    }
+
+    /** Runs a command line in a directory of its own (e.g. one that another user can enter). */
+    TracerProcess(List<String> command, Path dir) {
         try {
-            process = new ProcessBuilder(command).directory(Live.projectDir().toFile()).start();
+            process = new ProcessBuilder(command).directory(dir.toFile()).start();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -88,6 +94,13 @@ final class TracerProcess implements AutoCloseable {
 
     long pid() {
         return process.pid();
+    }
+
+    /** The tracer's JVM: the process itself (the launcher execs java) or one in its pipeline. */
+    ProcessHandle java() {
+        return java.util.stream.Stream.concat(java.util.stream.Stream.of(process.toHandle()), process.descendants())
+                .filter(h -> h.info().command().map(c -> c.endsWith("/java")).orElse(false))
+                .findFirst().orElseThrow(() -> new AssertionError("no java process under " + process.pid()));
     }
 
     List<String> stdout() {

@@ -306,11 +306,19 @@ public final class Main implements Callable<Integer> {
         }
         try {
             hostFilter = HostFilter.parse(hosts);
-            statusFilter = statuses.isEmpty() ? null : StatusRanges.parse(statuses);
-            failOn = failOnStatuses.isEmpty() ? null : StatusRanges.parse(failOnStatuses);
             headerSelection = HeaderSelection.parse(headers);
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
+        statusFilter = statuses("--status", statuses);
+        failOn = statuses("--fail-on", failOnStatuses);
+    }
+
+    private StatusRanges statuses(String option, List<String> values) {
+        try {
+            return values.isEmpty() ? null : StatusRanges.parse(values);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), option + ": " + e.getMessage());
         }
     }
 

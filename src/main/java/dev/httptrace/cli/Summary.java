@@ -10,6 +10,7 @@ import dev.httptrace.http.HttpTracer;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -162,7 +163,7 @@ final class Summary implements ExchangeSink {
     }
 
     List<Slow> slowest() {
-        return List.of(slowest).subList(0, slowCount);
+        return List.of(Arrays.copyOf(slowest, slowCount));
     }
 
     List<PathCount> frequentPaths() {

@@ -17,7 +17,8 @@ final class Progress {
     private final String name;
     private final long totalBytes;
     private long bytesRead;
-    private long lastDrawn = System.nanoTime();
+    // The first update draws at once; later ones at most every EVERY_MILLIS.
+    private long lastDrawn = System.nanoTime() - EVERY_MILLIS * 1_000_000L;
     private boolean drawn;
 
     /** @param totalBytes the file's size, or -1 when unknown (stdin, a pipe) */

@@ -153,7 +153,7 @@ class TextWriterTest {
             f.target = "/\u001b[2J\u0007x\\y\r\n";
             f.method = "G\u009bT\u202e";
         });
-        assertEquals("16:40:01.123456 lo    127.0.0.1:54321       -> 127.0.0.1:8080        200 G\\x9bT\\u202e     1.234 ms     0 B     5 B"
+        assertEquals("16:40:01.123456 lo    127.0.0.1:54321       -> 127.0.0.1:8080        200 G\\x9bT\\u202e   1.234 ms     0 B     5 B"
                         + " /\\x1b[2J\\x07x\\\\y\\x0d\\x0a\n",
                 line);
     }

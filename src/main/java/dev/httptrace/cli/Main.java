@@ -64,12 +64,13 @@ import picocli.CommandLine.Spec;
             "  sudo httptrace -i lo | jq -r '\"\\(.http.request.method) \\(.url.path)\"'",
             "  httptrace -r capture.pcap -f text          # offline, from tcpdump -w",
             "  sudo httptrace -i lo --host 10.0.0.0/8 --status 5xx --headers all",
-            "  sudo httptrace -i lo -p 8080 -d 60s --fail-on 5xx --expect 1 -o trace.jsonl -w trace.pcapng",
+            "  sudo httptrace -i lo -p 8080 -d 60s --fail-on 5xx --expect 1 -w t.pcapng",
             "",
             "Exit codes: 0 done, 1 failure, 2 bad options, 3 no permission,",
-            "  4 no such interface, 5 BPF refused or unavailable, 6 unreadable capture file,",
-            "  7 cannot write the -o/-w file, 8 --fail-on status seen, 9 fewer exchanges than --expect.",
-            "  8 and 9 are decided when the run ends (count, duration, Ctrl-C, SIGTERM, closed stdout).",
+            "  4 no such interface, 5 BPF refused or unavailable,",
+            "  6 unreadable capture file, 7 cannot write the -o/-w file,",
+            "  8 --fail-on: a status asked for was seen, 9 --expect: too few exchanges.",
+            "  8 and 9 are decided when the run ends, however it ends.",
             "Output: one JSON object per exchange, schema in README.md and in",
             "  src/main/resources/schema/httptrace-exchange-v1.schema.json"})
 public final class Main implements Callable<Integer> {

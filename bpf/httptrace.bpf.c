@@ -38,6 +38,20 @@ struct {
 	__type(value, __u8);
 } ports SEC(".maps");
 
+/*
+ * Hosts asked for (either end): addresses and CIDR prefixes, filled before attaching
+ * (ht_add_host), which also sets filter_hosts. Not in .rodata: it is set after load.
+ */
+volatile __u8 filter_hosts = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, HT_MAX_HOSTS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct ht_host_key);
+	__type(value, __u8);
+} hosts SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, HT_CNT_MAX);
@@ -83,6 +97,23 @@ static __always_inline int port_wanted(__u16 sport, __u16 dport)
 	if (!filter_ports)
 		return 1;
 	return bpf_map_lookup_elem(&ports, &sport) || bpf_map_lookup_elem(&ports, &dport);
+}
+
+/* True when no host was asked for, or the source or destination address is in a prefix asked for. */
+static __always_inline int host_wanted(const struct ht_event *ev)
+{
+	struct ht_host_key key;
+
+	if (!filter_hosts)
+		return 1;
+	__builtin_memset(&key, 0, sizeof(key));
+	key.prefixlen = 8 + (ev->family == 4 ? 32 : 128);
+	key.family = ev->family;
+	__builtin_memcpy(key.addr, ev->saddr, sizeof(key.addr));
+	if (bpf_map_lookup_elem(&hosts, &key))
+		return 1;
+	__builtin_memcpy(key.addr, ev->daddr, sizeof(key.addr));
+	return bpf_map_lookup_elem(&hosts, &key) != NULL;
 }
 
 /*
@@ -209,7 +240,7 @@ int httptrace_filter(struct __sk_buff *skb)
 		return 0;
 	ev->sport = bpf_ntohs(tcp.source);
 	ev->dport = bpf_ntohs(tcp.dest);
-	if (!port_wanted(ev->sport, ev->dport)) {
+	if (!port_wanted(ev->sport, ev->dport) || !host_wanted(ev)) {
 		count(HT_CNT_PORT_MISS);
 		return 0;
 	}

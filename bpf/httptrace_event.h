@@ -13,13 +13,15 @@
 #define HT_DEFAULT_SNAPLEN 8192
 /* Most ports the kernel filter can be given. */
 #define HT_MAX_PORTS 64
+/* Most host addresses / CIDR prefixes the kernel filter can be given. */
+#define HT_MAX_HOSTS 64
 
 /* Kernel-side counters (per-CPU array map "counters"), indexes. */
 enum ht_counter {
 	HT_CNT_PACKETS = 0,  /* every packet the filter ran on */
 	HT_CNT_TCP,          /* IPv4/IPv6 TCP packets */
 	HT_CNT_LOOP_DUP,     /* outgoing copies on loopback, dropped */
-	HT_CNT_PORT_MISS,    /* TCP packets on ports not asked for, dropped */
+	HT_CNT_PORT_MISS,    /* TCP packets on ports or hosts not asked for, dropped */
 	HT_CNT_NO_PAYLOAD,   /* TCP packets without payload nor SYN/FIN/RST, dropped */
 	HT_CNT_EMITTED,      /* records written to the perf buffer */
 	HT_CNT_EMIT_FAILED,  /* bpf_perf_event_output failed (ring full) */
@@ -40,6 +42,16 @@ struct ht_event {
 	__u8 family;         /* 4 or 6 */
 	__u8 tcp_flags;      /* FIN 0x01, SYN 0x02, RST 0x04, PSH 0x08, ACK 0x10, ... */
 	/* captured_len bytes of payload follow the header */
+};
+
+/*
+ * Key of the LPM trie of hosts asked for: the family byte, then the address (IPv4 in the
+ * first 4 bytes), so one trie holds both families. prefixlen counts the family's 8 bits.
+ */
+struct ht_host_key {
+	__u32 prefixlen;
+	__u8 family;         /* 4 or 6 */
+	__u8 addr[16];
 };
 
 #endif /* HTTPTRACE_EVENT_H */

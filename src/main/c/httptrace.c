@@ -274,6 +274,29 @@ fail:
 	return NULL;
 }
 
+int ht_add_host(struct ht_tracer *ht, int family, const uint8_t *addr, int prefix_bits,
+		char *err, size_t errlen)
+{
+	struct ht_host_key key = {0};
+	int max_bits = family == 4 ? 32 : 128, ret;
+	uint8_t yes = 1;
+
+	if ((family != 4 && family != 6) || prefix_bits < 0 || prefix_bits > max_bits) {
+		set_err(err, errlen, "invalid host prefix: family %d, %d bits", family, prefix_bits);
+		return -EINVAL;
+	}
+	key.prefixlen = 8 + prefix_bits;
+	key.family = family;
+	memcpy(key.addr, addr, max_bits / 8);
+	ret = bpf_map__update_elem(ht->skel->maps.hosts, &key, sizeof(key), &yes, sizeof(yes), BPF_ANY);
+	if (ret) {
+		set_err(err, errlen, "cannot add a host to the filter: %s", strerror(-ret));
+		return ret;
+	}
+	ht->skel->bss->filter_hosts = 1;
+	return 0;
+}
+
 int ht_attach(struct ht_tracer *ht, const char *ifname, char *err, size_t errlen)
 {
 	struct sockaddr_ll addr = {0};

@@ -17,7 +17,7 @@ enum ht_stat {
 	HT_STAT_PACKETS = 0,   /* packets the filter ran on (kernel) */
 	HT_STAT_TCP,           /* TCP packets (kernel) */
 	HT_STAT_LOOP_DUP,      /* loopback duplicates dropped (kernel) */
-	HT_STAT_PORT_MISS,     /* packets on other ports dropped (kernel) */
+	HT_STAT_PORT_MISS,     /* packets on other ports or hosts dropped (kernel) */
 	HT_STAT_NO_PAYLOAD,    /* pure ACKs dropped (kernel) */
 	HT_STAT_EMITTED,       /* records written to the perf buffer (kernel) */
 	HT_STAT_EMIT_FAILED,   /* records the kernel could not write: ring full */
@@ -55,6 +55,14 @@ int ht_event_layout(int32_t *out, int n);
  */
 struct ht_tracer *ht_open(uint32_t snaplen, const uint16_t *ports, int nports,
 			  uint32_t perf_pages, char *err, size_t errlen, int *errnum);
+
+/*
+ * Adds a host to the kernel filter (before ht_attach): family 4 or 6, the address in
+ * network byte order (4 or 16 bytes), and how many leading bits must match. Once a host
+ * is added, only segments with an address in one of the added prefixes are captured.
+ */
+int ht_add_host(struct ht_tracer *ht, int family, const uint8_t *addr, int prefix_bits,
+		char *err, size_t errlen);
 
 /* Opens a raw AF_PACKET socket on ifname ("" = every interface) and attaches the filter. */
 int ht_attach(struct ht_tracer *ht, const char *ifname, char *err, size_t errlen);

@@ -102,6 +102,28 @@ public final class NativeCapture implements AutoCloseable {
         }
     }
 
+    /**
+     * Gives the kernel filter the hosts asked for (before {@link #attach}): from then on only
+     * segments with an address in one of them are captured. Nothing changes for an empty filter.
+     */
+    public void filterHosts(HostFilter hosts) throws CaptureException {
+        for (HostFilter.Prefix p : hosts.prefixes()) {
+            try (Arena call = Arena.ofConfined()) {
+                MemorySegment addr = call.allocate(16);
+                MemorySegment.copy(p.address(), 0, addr, JAVA_BYTE, 0, p.address().length);
+                MemorySegment err = call.allocate(ERR_LEN);
+                int ret = (int) Shim.ADD_HOST.invokeExact(tracer, p.ipv6() ? 6 : 4, addr, p.bits(), err, (long) ERR_LEN);
+                if (ret < 0) {
+                    throw new CaptureException(CaptureException.Reason.OTHER, err.getString(0));
+                }
+            } catch (CaptureException e) {
+                throw e;
+            } catch (Throwable t) {
+                throw new CaptureException(CaptureException.Reason.OTHER, "native call failed: " + t);
+            }
+        }
+    }
+
     /** Attaches the filter to a raw socket on one interface, or every interface when iface is null. */
     public void attach(String iface) throws CaptureException {
         try (Arena call = Arena.ofConfined()) {

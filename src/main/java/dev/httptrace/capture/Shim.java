@@ -20,6 +20,7 @@ final class Shim {
     static final MethodHandle EVENT_LAYOUT;
     static final MethodHandle OPEN;
     static final MethodHandle ATTACH;
+    static final MethodHandle ADD_HOST;
     static final MethodHandle POLL;
     static final MethodHandle POLL_BUFFER_SIZE;
     static final MethodHandle REALTIME_OFFSET;
@@ -44,6 +45,10 @@ final class Shim {
                 JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS));
         // int ht_attach(struct ht_tracer *ht, const char *ifname, char *err, size_t errlen)
         ATTACH = bind(lib, "ht_attach", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG));
+        // int ht_add_host(struct ht_tracer *ht, int family, const uint8_t *addr, int prefix_bits,
+        //                 char *err, size_t errlen)
+        ADD_HOST = bind(lib, "ht_add_host", FunctionDescriptor.of(JAVA_INT,
+                ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_LONG));
         // long ht_poll(struct ht_tracer *ht, void *buf, size_t cap, int timeout_ms)
         POLL = bind(lib, "ht_poll", FunctionDescriptor.of(JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT));
         // size_t ht_poll_buffer_size(struct ht_tracer *ht)

@@ -16,6 +16,12 @@ public final class ExitCode {
     public static final int BPF = 5;
     /** A capture file given with --read cannot be read. */
     public static final int READ_ERROR = 6;
+    /** The file given with -o or -w cannot be written. */
+    public static final int WRITE_ERROR = 7;
+    /** --fail-on: an exchange with one of the given statuses was written. */
+    public static final int FAIL_ON = 8;
+    /** --expect N: fewer than N exchanges were written. */
+    public static final int EXPECT = 9;
 
     private ExitCode() {}
 }

@@ -1,13 +1,18 @@
 package dev.httptrace.cli;
 
 import dev.httptrace.capture.CaptureException;
+import dev.httptrace.capture.HostFilter;
 import dev.httptrace.capture.NativeCapture;
 import dev.httptrace.capture.PcapReader;
+import dev.httptrace.capture.PcapngWriter;
 import dev.httptrace.capture.Segment;
 import dev.httptrace.capture.SegmentFilter;
 import dev.httptrace.http.HttpTracer;
+import dev.httptrace.output.ExchangeFilter;
+import dev.httptrace.output.HeaderSelection;
 import dev.httptrace.output.JsonLinesWriter;
 import dev.httptrace.output.OutputOptions;
+import dev.httptrace.output.StatusRanges;
 import dev.httptrace.output.TextWriter;
 import java.io.BufferedInputStream;
 import java.io.FileDescriptor;
@@ -33,6 +38,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.function.Consumer;
 import java.util.function.IntFunction;
 import java.util.stream.Collectors;
 import picocli.CommandLine;
@@ -57,14 +63,23 @@ import picocli.CommandLine.Spec;
             "  sudo httptrace -i lo -p 8080 -c 1 -d 30s   # one exchange, at most 30 s",
             "  sudo httptrace -i lo | jq -r '\"\\(.http.request.method) \\(.url.path)\"'",
             "  httptrace -r capture.pcap -f text          # offline, from tcpdump -w",
+            "  sudo httptrace -i lo --host 10.0.0.0/8 --status 5xx --headers all",
+            "  sudo httptrace -i lo -p 8080 -d 60s --fail-on 5xx --expect 1 -w t.pcapng",
             "",
             "Exit codes: 0 done, 1 failure, 2 bad options, 3 no permission,",
-            "  4 no such interface, 5 BPF refused or unavailable, 6 unreadable capture file.",
+            "  4 no such interface, 5 BPF refused or unavailable,",
+            "  6 unreadable capture file, 7 cannot write the -o/-w file,",
+            "  8 --fail-on: a status asked for was seen, 9 --expect: too few exchanges.",
+            "  8 and 9 are decided when the run ends, however it ends.",
             "Output: one JSON object per exchange, schema in README.md and in",
             "  src/main/resources/schema/httptrace-exchange-v1.schema.json"})
 public final class Main implements Callable<Integer> {
 
     enum Format { json, text }
+
+    enum When { auto, always, never }
+
+    enum StatsFormat { text, json }
 
     @Spec
     CommandLine.Model.CommandSpec spec;
@@ -92,6 +107,50 @@ public final class Main implements Callable<Integer> {
     @Option(names = {"-f", "--format"}, paramLabel = "FORMAT", defaultValue = "json",
             description = "Output format: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
     Format format;
+
+    @Option(names = "--host", paramLabel = "ADDR|CIDR", split = ",",
+            description = "Only connections with an address in this IPv4/IPv6 address or prefix at either end; repeatable or comma-separated, up to 64. Filtered in the kernel.")
+    List<String> hosts = new ArrayList<>();
+
+    @Option(names = "--method", paramLabel = "M", split = ",",
+            description = "Only exchanges with this request method; repeatable or comma-separated.")
+    List<String> methods = new ArrayList<>();
+
+    @Option(names = "--path", paramLabel = "PREFIX",
+            description = "Only exchanges whose URL path starts with PREFIX.")
+    String pathPrefix;
+
+    @Option(names = "--status", paramLabel = "STATUS", split = ",",
+            description = "Only exchanges answered with this status: 404, 5xx or 400-499; repeatable or comma-separated (unanswered ones never match).")
+    List<String> statuses = new ArrayList<>();
+
+    @Option(names = "--headers", paramLabel = "WHICH", split = ",",
+            description = "Headers in the header maps: default (a small useful set, see README), all, none, or header names (which may be added to default: default,x-tenant).")
+    List<String> headers = new ArrayList<>();
+
+    @Option(names = {"-o", "--output"}, paramLabel = "FILE",
+            description = "Append the records to FILE instead of stdout (flushed per batch).")
+    Path outputFile;
+
+    @Option(names = {"-w", "--write"}, paramLabel = "FILE",
+            description = "Also write the captured TCP segments to FILE as pcapng (for Wireshark, tshark or -r).")
+    Path pcapFile;
+
+    @Option(names = "--color", paramLabel = "WHEN", defaultValue = "auto",
+            description = "Colour -f text by status class: ${COMPLETION-CANDIDATES} (default: auto: when stdout is a terminal and NO_COLOR is not set).")
+    When color;
+
+    @Option(names = "--stats", paramLabel = "FORMAT", defaultValue = "text",
+            description = "Exit summary on stderr: text, or json (one JSON object, printed even with -q).")
+    StatsFormat statsFormat;
+
+    @Option(names = "--fail-on", paramLabel = "STATUS", split = ",",
+            description = "Exit with 8 if an exchange with this status (404, 5xx, 400-499) was written.")
+    List<String> failOnStatuses = new ArrayList<>();
+
+    @Option(names = "--expect", paramLabel = "N",
+            description = "Exit with 9 if fewer than N exchanges were written.")
+    Long expect;
 
     @Option(names = "--snaplen", paramLabel = "BYTES", defaultValue = "" + NativeCapture.Settings.DEFAULT_SNAPLEN,
             description = "Payload bytes copied per TCP segment, 1 to 32768 (default: ${DEFAULT-VALUE}).")
@@ -123,6 +182,15 @@ public final class Main implements Callable<Integer> {
 
     private final PrintWriter err = new PrintWriter(System.err, true);
     private volatile boolean stopRequested;
+    // Parsed in validate().
+    private HostFilter hostFilter = HostFilter.ANY;
+    private StatusRanges statusFilter;
+    private StatusRanges failOn;
+    private HeaderSelection headerSelection = HeaderSelection.DEFAULT;
+    // Set when the pipeline is built and when a run ends.
+    private Summary summary;
+    private Verdict verdict;
+    private Summary.Counters counters;
 
     public static void main(String[] args) {
         System.exit(run(args));
@@ -144,27 +212,72 @@ public final class Main implements Callable<Integer> {
     @Override
     public Integer call() {
         validate();
-        // Unbuffered: the writers buffer themselves and flush once per poll batch.
-        OutputStream stdout = new FileOutputStream(FileDescriptor.out);
         // Live: this host's interfaces by index. Offline: only what the file says (pcapng if_name);
         // an index in a capture file is a position in the file, not an interface of this host.
         FileInterfaceNames fileNames = new FileInterfaceNames();
         IntFunction<String> names = readFile != null ? fileNames : new InterfaceNames()::name;
+        int code;
+        try (OutputFiles files = OutputFiles.open(outputFile, pcapFile, names)) {
+            // Unbuffered: the writers buffer themselves and flush once per poll batch.
+            OutputStream out = files.records() != null ? files.records() : new FileOutputStream(FileDescriptor.out);
+            code = trace(out, files, names, fileNames);
+        } catch (OutputFiles.Failed e) {
+            code = fail(ExitCode.WRITE_ERROR, e.getMessage());
+        }
+        return finish(code);
+    }
+
+    private int trace(OutputStream out, OutputFiles files, IntFunction<String> names, FileInterfaceNames fileNames) {
         OutputOptions outputOptions = new OutputOptions(names, showSecrets,
-                redactHeaders.stream().map(h -> h.toLowerCase(Locale.ROOT)).collect(Collectors.toSet()));
+                redactHeaders.stream().map(h -> h.toLowerCase(Locale.ROOT)).collect(Collectors.toSet()),
+                headerSelection);
         var writer = switch (format) {
-            case json -> new JsonLinesWriter(stdout, outputOptions);
-            case text -> new TextWriter(stdout, outputOptions);
+            case json -> new JsonLinesWriter(out, outputOptions);
+            case text -> new TextWriter(out, outputOptions, color == When.always
+                    || (color == When.auto && outputFile == null && Terminal.colourByDefault()));
         };
-        var limit = new ExchangeLimit(writer::exchange, count == null ? Long.MAX_VALUE : count);
-        var tracer = new HttpTracer(limit, HttpTracer.Settings.defaults());
+        Flushable flushable = files.pcap() == null ? writer : () -> {
+            writer.flush();
+            files.flushPcap();
+        };
+        verdict = new Verdict(writer, failOn, expect == null ? 0 : expect);
+        summary = new Summary(verdict);
+        var limit = new ExchangeLimit(summary, count == null ? Long.MAX_VALUE : count);
+        var filter = new ExchangeFilter(limit, Set.copyOf(methods), pathPrefix, statusFilter);
+        var tracer = new HttpTracer(filter.passesAll() ? limit : filter, HttpTracer.Settings.defaults());
+        Consumer<Segment> segments = files.pcap() == null ? tracer::accept : s -> {
+            files.writePcap(s);
+            tracer.accept(s);
+        };
         try {
             return readFile != null
-                    ? readOffline(tracer, limit, writer, fileNames)
-                    : traceLive(tracer, limit, writer);
+                    ? readOffline(tracer, segments, limit, flushable, fileNames)
+                    : traceLive(tracer, segments, limit, flushable);
         } catch (UncheckedIOException | StdoutClosed e) {
+            if (outputFile != null) {
+                return fail(ExitCode.WRITE_ERROR, "cannot write " + outputFile
+                        + (e.getCause() == null ? "" : ": " + e.getCause().getMessage()));
+            }
             return ExitCode.OK; // stdout closed (e.g. | head): a normal way to stop
         }
+    }
+
+    /** The verdict of --fail-on / --expect on a run that went well, and the exit summary. */
+    private int finish(int code) {
+        if (code == ExitCode.OK && verdict != null) {
+            code = verdict.exitCode();
+            if (code != ExitCode.OK) {
+                err.println("httptrace: " + verdict.reason());
+            }
+        }
+        if (counters != null && statsFormat == StatsFormat.json) {
+            err.println(summary.json(counters, verdict, code));
+        } else if (counters != null && !quiet) {
+            for (String line : summary.text(counters)) {
+                err.println("httptrace: " + line);
+            }
+        }
+        return code;
     }
 
     private void validate() {
@@ -192,6 +305,25 @@ public final class Main implements Callable<Integer> {
         if (readFile != null && (readyFile != null || user != null)) {
             throw new ParameterException(spec.commandLine(), "--ready-file and --user are for live tracing, not --read");
         }
+        if (expect != null && expect < 1) {
+            throw new ParameterException(spec.commandLine(), "--expect must be at least 1");
+        }
+        if (pathPrefix != null && !pathPrefix.startsWith("/")) {
+            throw new ParameterException(spec.commandLine(), "--path must start with '/' (it is a URL path prefix)");
+        }
+        for (String m : methods) {
+            if (m.isBlank() || !m.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+                throw new ParameterException(spec.commandLine(), "--method: '" + m + "' is not a method name");
+            }
+        }
+        try {
+            hostFilter = HostFilter.parse(hosts);
+            headerSelection = HeaderSelection.parse(headers);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
+        statusFilter = statuses("--status", statuses);
+        failOn = statuses("--fail-on", failOnStatuses);
     }
 
     /** The account --user names; a name the system does not know is a bad option. */
@@ -235,7 +367,15 @@ public final class Main implements Callable<Integer> {
         return null;
     }
 
-    private int traceLive(HttpTracer tracer, ExchangeLimit limit, Flushable writer) {
+    private StatusRanges statuses(String option, List<String> values) {
+        try {
+            return values.isEmpty() ? null : StatusRanges.parse(values);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), option + ": " + e.getMessage());
+        }
+    }
+
+    private int traceLive(HttpTracer tracer, Consumer<Segment> segments, ExchangeLimit limit, Flushable writer) {
         if (iface != null) {
             try {
                 if (NetworkInterface.getByName(iface) == null) {
@@ -253,6 +393,7 @@ public final class Main implements Callable<Integer> {
         Signals.onInterrupt(() -> stopRequested = true);
         NativeCapture.Stats stats = null;
         try (NativeCapture capture = NativeCapture.open(settings); StdoutWatch stdoutWatch = new StdoutWatch()) {
+            capture.filterHosts(hostFilter);
             capture.attach(iface);
             Integer failed = afterAttach(ready, account);
             if (failed != null) {
@@ -262,13 +403,14 @@ public final class Main implements Callable<Integer> {
                 err.println("httptrace: tracing on " + (iface == null ? "all interfaces" : iface)
                         + (ports.isEmpty() ? "" : ", port " + ports.stream().distinct().map(String::valueOf)
                                 .collect(Collectors.joining(",")))
+                        + (hosts.isEmpty() ? "" : ", host " + String.join(",", hosts))
                         + (account == null ? "" : ", as user " + account.name())
                         + "; Ctrl-C to stop");
             }
             long deadline = duration == null ? Long.MAX_VALUE : System.nanoTime() + duration.toNanos();
             try {
                 while (!stopRequested && !limit.reached() && System.nanoTime() < deadline) {
-                    capture.poll(100, tracer::accept);
+                    capture.poll(100, segments);
                     tracer.expire(System.currentTimeMillis() * 1_000_000L);
                     flush(writer);
                     if (stdoutWatch.closed()) {
@@ -285,62 +427,51 @@ public final class Main implements Callable<Integer> {
         } catch (CaptureException e) {
             return fail(exitCode(e.reason()), e.getMessage());
         } finally {
-            if (!quiet && stats != null) {
-                summary(tracer, stats);
+            if (stats != null) {
+                counters = new Summary.Counters(stats, null, tracer.stats());
             }
         }
         return ExitCode.OK;
     }
 
-    private int readOffline(HttpTracer tracer, ExchangeLimit limit, Flushable writer, FileInterfaceNames names) {
-        var filter = new SegmentFilter(Set.copyOf(ports));
-        try (InputStream in = readFile.equals("-") ? System.in : Files.newInputStream(Path.of(readFile));
-             PcapReader reader = new PcapReader(new BufferedInputStream(in, 1 << 16))) {
-            names.reader = reader;
-            Segment segment;
-            long n = 0;
-            while (!limit.reached() && (segment = reader.next()) != null) {
-                if (filter.accepts(segment)) {
-                    tracer.accept(segment);
+    private int readOffline(HttpTracer tracer, Consumer<Segment> segments, ExchangeLimit limit, Flushable writer,
+                            FileInterfaceNames names) {
+        var filter = new SegmentFilter(Set.copyOf(ports), hostFilter);
+        boolean stdin = readFile.equals("-");
+        try (InputStream file = stdin ? System.in : Files.newInputStream(Path.of(readFile))) {
+            Progress progress = quiet || !Terminal.isTerminal(2) ? null
+                    : new Progress(System.err, stdin ? "stdin" : readFile, stdin ? -1 : Files.size(Path.of(readFile)));
+            InputStream in = progress == null ? file : progress.counting(file);
+            try (PcapReader reader = new PcapReader(new BufferedInputStream(in, 1 << 16))) {
+                names.reader = reader;
+                Segment segment;
+                long n = 0;
+                while (!limit.reached() && (segment = reader.next()) != null) {
+                    if (filter.accepts(segment)) {
+                        segments.accept(segment);
+                    }
+                    if (++n % 1024 == 0) {
+                        flush(writer);
+                        if (progress != null) {
+                            progress.update(n);
+                        }
+                    }
                 }
-                if (++n % 1024 == 0) {
-                    flush(writer);
+                if (progress != null) {
+                    progress.finish();
                 }
+                if (!limit.reached()) {
+                    tracer.finish();
+                }
+                flush(writer);
+                counters = new Summary.Counters(null, reader.stats(), tracer.stats());
+                return ExitCode.OK;
             }
-            if (!limit.reached()) {
-                tracer.finish();
-            }
-            flush(writer);
-            if (!quiet) {
-                var s = reader.stats();
-                err.println("httptrace: read " + s.packets() + " packets (" + s.nonTcp() + " not TCP, "
-                        + s.malformed() + " malformed)");
-                summary(tracer, null);
-            }
-            return ExitCode.OK;
         } catch (NoSuchFileException e) {
             return fail(ExitCode.READ_ERROR, "cannot read " + readFile + ": no such file");
         } catch (IOException e) {
             return fail(ExitCode.READ_ERROR, "cannot read " + readFile + ": " + e.getMessage());
         }
-    }
-
-    private void summary(HttpTracer tracer, NativeCapture.Stats kernel) {
-        var s = tracer.stats();
-        StringBuilder line = new StringBuilder("httptrace: ");
-        if (kernel != null) {
-            line.append(kernel.packets()).append(" packets, ")
-                .append(kernel.emitted()).append(" segments captured, ")
-                // A full ring both fails the kernel's write and is reported as lost samples: count it once.
-                .append(Math.max(kernel.lostSamples(), kernel.emitFailed()) + kernel.overflow()).append(" lost, ");
-        }
-        line.append(s.exchanges()).append(" exchanges (").append(s.unanswered()).append(" unanswered), ")
-            .append(s.requests()).append(" requests, ").append(s.responses()).append(" responses, ")
-            .append(s.parseErrors()).append(" parse errors, ")
-            .append(s.nonHttpFlows()).append(" non-HTTP flows, ")
-            .append(s.gaps()).append(" gaps, ")
-            .append(s.retransmittedSegments()).append(" retransmitted segments");
-        err.println(line);
     }
 
     private void flush(Flushable writer) {

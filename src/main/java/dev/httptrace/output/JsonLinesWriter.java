@@ -305,18 +305,19 @@ public final class JsonLinesWriter implements ExchangeSink, Flushable {
     }
 
     /**
-     * A header name as written: lower-cased, pre-encoded for the generator, and whether its
-     * value is redacted. Names are few; they are cached (bounded) so that the hot path
-     * neither lower-cases nor probes the redaction sets per header.
+     * A header name as written: lower-cased, pre-encoded for the generator, whether its
+     * value is redacted and whether it is selected for the header maps. Names are few; they
+     * are cached (bounded) so that the hot path neither lower-cases nor probes the
+     * redaction and selection sets per header.
      */
-    private record Name(String lower, SerializedString json, boolean redacted) {}
+    private record Name(String lower, SerializedString json, boolean redacted, boolean selected) {}
 
     private Name name(String raw) {
         String key = raw == null ? "" : raw;
         Name n = nameCache.get(key);
         if (n == null) {
             String lower = Formats.wellFormed(key.toLowerCase(Locale.ROOT));
-            n = new Name(lower, new SerializedString(lower), options.redacts(lower));
+            n = new Name(lower, new SerializedString(lower), options.redacts(lower), options.headers().includes(lower));
             if (nameCache.size() >= NAME_CACHE_MAX) {
                 nameCache.clear(); // a flood of odd names: start over rather than grow
             }
@@ -389,8 +390,8 @@ public final class JsonLinesWriter implements ExchangeSink, Flushable {
     }
 
     /**
-     * Writes the header map: names lower-cased, in order of first appearance, repeated
-     * names joined with ", " in order, redacted values replaced.
+     * Writes the header map: the selected names lower-cased, in order of first appearance,
+     * repeated names joined with ", " in order, redacted values replaced.
      */
     private void headers(List<Header> headers, int n, Name[] names) throws IOException {
         JsonGenerator g = gen;
@@ -399,6 +400,9 @@ public final class JsonLinesWriter implements ExchangeSink, Flushable {
         outer:
         for (int i = 0; i < n; i++) {
             Name name = names[i];
+            if (!name.selected()) {
+                continue;
+            }
             String lower = name.lower();
             for (int j = 0; j < i; j++) {
                 if (names[j] == name || names[j].lower().equals(lower)) {

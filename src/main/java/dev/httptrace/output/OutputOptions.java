@@ -15,9 +15,10 @@ import java.util.stream.Collectors;
  *                       absolute-form request targets)
  * @param redactHeaders  header names to redact in addition to {@link #DEFAULT_REDACTED};
  *                       compared case-insensitively (normalised to lower case here)
+ * @param headers        which headers go into the header maps (null: {@link HeaderSelection#DEFAULT})
  */
 public record OutputOptions(IntFunction<String> interfaceNames, boolean showSecrets,
-                            Set<String> redactHeaders) {
+                            Set<String> redactHeaders, HeaderSelection headers) {
 
     /** Headers whose values are replaced by {@link #REDACTED} unless {@code showSecrets}. */
     public static final Set<String> DEFAULT_REDACTED =
@@ -32,11 +33,19 @@ public record OutputOptions(IntFunction<String> interfaceNames, boolean showSecr
         }
         redactHeaders = redactHeaders == null ? Set.of()
                 : redactHeaders.stream().map(h -> h.toLowerCase(Locale.ROOT)).collect(Collectors.toUnmodifiableSet());
+        if (headers == null) {
+            headers = HeaderSelection.DEFAULT;
+        }
+    }
+
+    /** The default header selection. */
+    public OutputOptions(IntFunction<String> interfaceNames, boolean showSecrets, Set<String> redactHeaders) {
+        this(interfaceNames, showSecrets, redactHeaders, null);
     }
 
     /** No interface names, default redaction. */
     public static OutputOptions defaults() {
-        return new OutputOptions(null, false, Set.of());
+        return new OutputOptions(null, false, Set.of(), null);
     }
 
     /** True when the value of the header with this lower-case name must be redacted. */

@@ -17,18 +17,21 @@ import java.time.zone.ZoneOffsetTransition;
 import java.time.zone.ZoneRules;
 
 /**
- * One human-readable line per exchange, for terminals:
+ * One human-readable line per exchange, for terminals, in aligned columns:
  *
  * <pre>
- * 16:40:01.123456 lo 127.0.0.1:54321 -&gt; 127.0.0.1:8080 GET /hello -&gt; 200 OK 1.234 ms req 0 B resp 5 B
- * 16:40:02.000001 lo [::1]:40000 -&gt; [::1]:8080 POST /upload req 10 B [unanswered: timeout]
+ * 16:40:01.123456 lo    127.0.0.1:54321       -&gt; 127.0.0.1:8080        200 GET       1.234 ms     0 B     5 B /hello
+ * 16:40:02.000001 lo    [::1]:40000           -&gt; [::1]:8080            --- POST                   10 B       - /upload [unanswered: timeout]
  * </pre>
  *
  * Time of day of the request's first byte in the local time zone, with microseconds (as
- * tcpdump prints it); the interface (omitted when unknown); client -&gt; server; method and
- * target; then {@code -> status reason}, the latency in milliseconds and the body sizes, or
- * for an unanswered request only its body size. Markers at the end: {@code [unanswered: why]},
- * {@code [gap]}, {@code [truncated]}, {@code [upgraded]}, {@code [retransmissions: n]}.
+ * tcpdump prints it); the interface (omitted when unknown); client -&gt; server; the status
+ * ({@code ---} when unanswered); the method; the latency in milliseconds; the request and
+ * response body sizes; the target last, as it varies most. Markers at the end:
+ * {@code [unanswered: why]}, {@code [gap]}, {@code [truncated]}, {@code [upgraded]},
+ * {@code [retransmissions: n]}. Columns are padded to fixed widths (an IPv6 endpoint may
+ * push the rest of its line right). With colour, the status is coloured by its class
+ * (2xx green, 3xx cyan, 4xx yellow, 5xx red, unanswered magenta).
  *
  * <p>Text from the traffic is printed with control characters escaped ({@code \x1b}), so a
  * traced request cannot send escape sequences to the terminal. Headers are not printed.
@@ -36,7 +39,12 @@ import java.time.zone.ZoneRules;
  */
 public final class TextWriter implements ExchangeSink, Flushable {
 
+    private static final String[] SIZE_UNITS = {" KiB", " MiB", " GiB", " TiB"};
+    private static final int IFACE_WIDTH = 5, ENDPOINT_WIDTH = 21, METHOD_WIDTH = 7, LATENCY_WIDTH = 11,
+            SIZE_WIDTH = 7;
+
     private final OutputOptions options;
+    private final boolean colour;
     private final InterfaceNameCache interfaceNames;
     private final LineBuffer buffer;
     private final ZoneRules zone;
@@ -50,11 +58,17 @@ public final class TextWriter implements ExchangeSink, Flushable {
 
 
     public TextWriter(OutputStream out, OutputOptions options) {
-        this(out, options, ZoneId.systemDefault());
+        this(out, options, false);
+    }
+
+    /** @param colour colour the status by its class with ANSI escapes (for terminals) */
+    public TextWriter(OutputStream out, OutputOptions options, boolean colour) {
+        this(out, options, ZoneId.systemDefault(), colour);
     }
 
     /** With an explicit time zone (tests). */
-    TextWriter(OutputStream out, OutputOptions options, ZoneId zone) {
+    TextWriter(OutputStream out, OutputOptions options, ZoneId zone, boolean colour) {
+        this.colour = colour;
         this.options = options == null ? OutputOptions.defaults() : options;
         this.interfaceNames = new InterfaceNameCache(this.options.interfaceNames());
         this.buffer = new LineBuffer(out);
@@ -86,14 +100,40 @@ public final class TextWriter implements ExchangeSink, Flushable {
         String ifname = interfaceNames.name(x.ifindex());
         if (ifname != null) {
             b.append(' ');
+            int at = b.length();
             escaped(ifname, b);
+            padTo(b, at + IFACE_WIDTH);
         }
         b.append(' ');
+        int from = b.length();
         endpoint(x.client(), b);
+        padTo(b, from + ENDPOINT_WIDTH);
         b.append(" -> ");
+        from = b.length();
         endpoint(x.server(), b);
+        padTo(b, from + ENDPOINT_WIDTH);
         b.append(' ');
+        status(rs, b);
+        b.append(' ');
+        from = b.length();
         escaped(rq.method() == null ? "" : rq.method(), b);
+        padTo(b, from + METHOD_WIDTH);
+        from = b.length();
+        if (rs != null) {
+            millis(Math.max(0L, rs.timestampNanos() - rq.timestampNanos()), b);
+            b.append(" ms");
+        }
+        alignRight(b, from, LATENCY_WIDTH);
+        from = b.length();
+        size(rq.bodySize(), b);
+        alignRight(b, from, SIZE_WIDTH + 1);
+        from = b.length();
+        if (rs != null) {
+            size(rs.bodySize(), b);
+        } else {
+            b.append('-');
+        }
+        alignRight(b, from, SIZE_WIDTH + 1);
         b.append(' ');
         String tg = rq.target() == null ? "" : rq.target();
         if (!options.showSecrets()) {
@@ -101,17 +141,7 @@ public final class TextWriter implements ExchangeSink, Flushable {
             tg = target.redactedOriginal();
         }
         escaped(tg, b);
-        if (rs != null) {
-            b.append(" -> ").append(rs.statusCode());
-            if (rs.reason() != null && !rs.reason().isEmpty()) {
-                b.append(' ');
-                escaped(rs.reason(), b);
-            }
-            b.append(' ');
-            millis(Math.max(0L, rs.timestampNanos() - rq.timestampNanos()), b);
-            b.append(" ms req ").append(rq.bodySize()).append(" B resp ").append(rs.bodySize()).append(" B");
-        } else {
-            b.append(" req ").append(rq.bodySize()).append(" B");
+        if (rs == null) {
             b.append(" [unanswered: ");
             escaped(t == null || t.unanswered() == null ? "unknown" : t.unanswered(), b);
             b.append(']');
@@ -163,6 +193,66 @@ public final class TextWriter implements ExchangeSink, Flushable {
             b.append(scratch, 0, n);
         }
         b.append(':').append(e.port());
+    }
+
+    private static void padTo(StringBuilder b, int length) {
+        while (b.length() < length) {
+            b.append(' ');
+        }
+    }
+
+    /** Moves what was appended since {@code from} right, so that it ends {@code width} chars after from. */
+    private static void alignRight(StringBuilder b, int from, int width) {
+        int missing = width - (b.length() - from);
+        for (int i = 0; i < missing; i++) {
+            b.insert(from, ' ');
+        }
+    }
+
+    private void status(Response rs, StringBuilder b) {
+        int code = rs == null ? 0 : rs.statusCode();
+        String sgr = !colour ? null : switch (code / 100) {
+            case 2 -> "32";
+            case 3 -> "36";
+            case 4 -> "33";
+            case 5 -> "1;31";
+            default -> "35";
+        };
+        if (sgr != null) {
+            b.append("\u001b[").append(sgr).append('m');
+        }
+        if (rs == null) {
+            b.append("---");
+        } else {
+            if (code < 100) {
+                b.append(code < 10 ? "  " : " ");
+            }
+            b.append(code);
+        }
+        if (sgr != null) {
+            b.append("\u001b[0m");
+        }
+    }
+
+    /** A body size in B, KiB, MiB or GiB: at most 7 chars ("1023 KiB" is avoided by one decimal). */
+    static void size(long bytes, StringBuilder b) {
+        if (bytes < 1024) {
+            b.append(bytes).append(" B");
+            return;
+        }
+        double v = bytes;
+        int u = -1;
+        while (v >= 1024 && u < SIZE_UNITS.length - 1) {
+            v /= 1024;
+            u++;
+        }
+        long tenths = Math.round(v * 10);
+        if (tenths >= 100) {
+            b.append(tenths / 10);
+        } else {
+            b.append(tenths / 10).append('.').append(tenths % 10);
+        }
+        b.append(SIZE_UNITS[u]);
     }
 
     /** Nanoseconds as milliseconds with three decimals (truncated). */

@@ -28,7 +28,7 @@
  * <tr><td>.url.scheme, .url.domain, .url.port</td><td>string, string, integer</td><td>absolute-form (domain, port also CONNECT)</td><td>scheme lower-cased; IPv6 domains keep brackets</td></tr>
  * <tr><td>.user_agent.original</td><td>string</td><td>with a User-Agent</td><td></td></tr>
  * <tr><td>.http.request.method</td><td>string</td><td>always</td><td></td></tr>
- * <tr><td>.http.request.headers</td><td>object</td><td>always</td><td>lower-case name to value; repeated headers joined with ", "; secrets "[REDACTED]"</td></tr>
+ * <tr><td>.http.request.headers</td><td>object</td><td>always</td><td>the headers {@link dev.httptrace.output.HeaderSelection} selects (a default set, all, none or named): lower-case name to value; repeated headers joined with ", "; secrets "[REDACTED]"</td></tr>
  * <tr><td>.http.request.body.size</td><td>integer</td><td>always</td><td>body bytes (chunk framing not counted)</td></tr>
  * <tr><td>.http.response.status_code</td><td>integer</td><td>answered</td><td></td></tr>
  * <tr><td>.http.response.reason</td><td>string</td><td>answered</td><td>as sent, may be ""</td></tr>

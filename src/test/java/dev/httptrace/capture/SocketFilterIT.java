@@ -137,6 +137,43 @@ class SocketFilterIT {
     }
 
     @Test
+    void filtersHostsInTheKernelAtEitherEndByAddressOrPrefix() throws Exception {
+        load(8192, List.of()).filterHosts(HostFilter.parse(List.of("10.0.0.2", "192.168.0.0/16", "fd00:1::/32")));
+        assertEquals(1, capture.testRun(eth(IPV4, ipv4(CLIENT4, SERVER4, 6, 0, 0x4000,
+                tcp(40000, 8080, 1, 1, ACK, GET)))).size(), "destination address asked for");
+        assertEquals(1, capture.testRun(eth(IPV4, ipv4(SERVER4, CLIENT4, 6, 0, 0x4000,
+                tcp(8080, 40000, 1, 1, ACK, GET)))).size(), "source address asked for");
+        assertEquals(1, capture.testRun(eth(IPV4, ipv4(ip("192.168.77.9"), CLIENT4, 6, 0, 0x4000,
+                tcp(8080, 40000, 1, 1, ACK, GET)))).size(), "inside an IPv4 prefix");
+        assertEquals(0, capture.testRun(eth(IPV4, ipv4(CLIENT4, ip("10.0.0.3"), 6, 0, 0x4000,
+                tcp(40000, 8080, 1, 1, ACK, GET)))).size(), "neither address");
+        assertEquals(0, capture.testRun(eth(IPV4, ipv4(ip("192.169.0.1"), CLIENT4, 6, 0, 0x4000,
+                tcp(40000, 8080, 1, 1, ACK, GET)))).size(), "just outside the IPv4 prefix");
+        assertEquals(1, capture.testRun(eth(IPV6, ipv6(ip("fd00:1:ffff::9"), CLIENT6, 6, new byte[0],
+                tcp(40000, 80, 1, 1, ACK, GET)))).size(), "inside an IPv6 prefix");
+        assertEquals(0, capture.testRun(eth(IPV6, ipv6(CLIENT6, SERVER6, 6, new byte[0],
+                tcp(40000, 80, 1, 1, ACK, GET)))).size(), "IPv6 outside every prefix");
+        // An IPv6 address whose first bytes equal an IPv4 prefix asked for is another family.
+        assertEquals(0, capture.testRun(eth(IPV6, ipv6(ip("c0a8::1"), CLIENT6, 6, new byte[0],
+                tcp(40000, 80, 1, 1, ACK, GET)))).size(), "the family is part of the match");
+        assertEquals(4, capture.stats().otherPorts());
+    }
+
+    @Test
+    void hostAndPortFiltersMustBothHold() throws Exception {
+        load(8192, List.of(8080)).filterHosts(HostFilter.parse(List.of("::1", "127.0.0.1")));
+        byte[] lo4 = ip("127.0.0.1");
+        assertEquals(1, capture.testRun(eth(IPV4, ipv4(lo4, lo4, 6, 0, 0x4000,
+                tcp(40000, 8080, 1, 1, ACK, GET)))).size(), "host and port");
+        assertEquals(0, capture.testRun(eth(IPV4, ipv4(lo4, lo4, 6, 0, 0x4000,
+                tcp(40000, 9090, 1, 1, ACK, GET)))).size(), "host, other port");
+        assertEquals(0, capture.testRun(eth(IPV4, ipv4(CLIENT4, SERVER4, 6, 0, 0x4000,
+                tcp(40000, 8080, 1, 1, ACK, GET)))).size(), "port, other host");
+        assertEquals(1, capture.testRun(eth(IPV6, ipv6(ip("::1"), ip("::1"), 6, new byte[0],
+                tcp(8080, 40000, 1, 1, ACK, GET)))).size(), "IPv6 host and port");
+    }
+
+    @Test
     void copiesAtMostTheSnapLengthAndReportsTheWholeLength() throws Exception {
         byte[] big = new byte[3000];
         Arrays.fill(big, (byte) 'x');

@@ -32,7 +32,10 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 class JsonLinesWriterTest {
 
-    private static final OutputOptions LO = new OutputOptions(i -> i == 1 ? "lo" : null, false, Set.of());
+    private static final OutputOptions DEFAULT_LO = new OutputOptions(i -> i == 1 ? "lo" : null, false, Set.of());
+    // Most tests are about how headers are written, so they ask for all of them.
+    private static final OutputOptions LO = new OutputOptions(i -> i == 1 ? "lo" : null, false, Set.of(),
+            HeaderSelection.ALL);
 
     /** Writes the exchanges, flushes, returns the output; every line is schema-checked. */
     static String write(OutputOptions o, Exchange... xs) {
@@ -79,11 +82,64 @@ class JsonLinesWriterTest {
                 "client":{"address":"127.0.0.1","port":54321},"server":{"address":"127.0.0.1","port":8080},\
                 "url":{"original":"/hello?x=1","path":"/hello","query":"x=1"},\
                 "user_agent":{"original":"curl/8.0"},\
-                "http":{"request":{"method":"GET","headers":{"host":"127.0.0.1:8080","user-agent":"curl/8.0","accept":"*/*"},"body":{"size":0}},\
+                "http":{"request":{"method":"GET","headers":{"host":"127.0.0.1:8080","user-agent":"curl/8.0"},"body":{"size":0}},\
                 "response":{"status_code":200,"reason":"OK","headers":{"content-type":"text/plain","content-length":"5"},"body":{"size":5}}},\
                 "httptrace":{"schema_version":1,"interface":"lo","gap":false,"truncated":false,"upgraded":false,"retransmissions":0}}
                 """;
-        assertEquals(expected, write(LO, x().build()));
+        assertEquals(expected, write(DEFAULT_LO, x().build()), "Accept is not in the default header set");
+    }
+
+    @Test
+    void defaultHeadersAreTheUsefulSetIncludingTraceAndRequestIds() {
+        Fixtures.X f = x();
+        f.requestHeaders = new ArrayList<>(List.of(h("Host", "h"), h("Accept", "*/*"), h("TraceParent", "00-abc-def-01"),
+                h("X-Request-Id", "r1"), h("X-B3-TraceId", "b3"), h("X-Amzn-Trace-Id", "Root=1"), h("Accept-Language", "en"),
+                h("Authorization", "Bearer s"), h("User-Agent", "ua")));
+        f.responseHeaders = new ArrayList<>(List.of(h("Location", "/next"), h("Content-Encoding", "gzip"),
+                h("Transfer-Encoding", "chunked"), h("Server", "nginx"), h("Set-Cookie", "a=b"), h("X-Correlation-Id", "c")));
+        JsonNode j = json(DEFAULT_LO, f.build());
+        assertEquals(SchemaValidator.MAPPER.createObjectNode().put("host", "h").put("traceparent", "00-abc-def-01")
+                .put("x-request-id", "r1").put("x-b3-traceid", "b3").put("x-amzn-trace-id", "Root=1").put("user-agent", "ua"),
+                j.at("/http/request/headers"));
+        assertEquals(SchemaValidator.MAPPER.createObjectNode().put("location", "/next").put("content-encoding", "gzip")
+                .put("transfer-encoding", "chunked").put("x-correlation-id", "c"), j.at("/http/response/headers"));
+    }
+
+    @Test
+    void headerSelectionNamesNoneOrDefaultPlusNamesAndRedactionStillApplies() {
+        Fixtures.X f = x();
+        f.requestHeaders.add(h("Authorization", "Bearer s"));
+        f.requestHeaders.add(h("X-Tenant", "t1"));
+        JsonNode named = json(new OutputOptions(null, false, Set.of(),
+                HeaderSelection.parse(List.of("X-Tenant", "authorization"))), f.build());
+        assertEquals(SchemaValidator.MAPPER.createObjectNode().put("authorization", "[REDACTED]").put("x-tenant", "t1"),
+                named.at("/http/request/headers"));
+        assertEquals(0, named.at("/http/response/headers").size());
+        assertEquals("curl/8.0", named.at("/user_agent/original").asText(), "user_agent.original is not a header map");
+
+        JsonNode plus = json(new OutputOptions(null, false, Set.of(), HeaderSelection.parse(List.of("default", "x-tenant"))),
+                f.build());
+        assertEquals("t1", plus.at("/http/request/headers/x-tenant").asText());
+        assertEquals("127.0.0.1:8080", plus.at("/http/request/headers/host").asText());
+        assertTrue(plus.at("/http/request/headers/accept").isMissingNode());
+
+        JsonNode none = json(new OutputOptions(null, false, Set.of(), HeaderSelection.NONE), f.build());
+        assertEquals(0, none.at("/http/request/headers").size());
+        assertEquals(0, none.at("/http/response/headers").size());
+
+        JsonNode all = json(new OutputOptions(null, true, Set.of(), HeaderSelection.ALL), f.build());
+        assertEquals("Bearer s", all.at("/http/request/headers/authorization").asText());
+        assertEquals("*/*", all.at("/http/request/headers/accept").asText());
+    }
+
+    @Test
+    void badHeaderSelectionsSayWhy() {
+        assertEquals("--headers: 'x y' is not a header name (or default, all, none)",
+                assertThrows(IllegalArgumentException.class, () -> HeaderSelection.parse(List.of("x y"))).getMessage());
+        assertEquals("--headers: 'all' and 'none' cannot be combined with other values",
+                assertThrows(IllegalArgumentException.class, () -> HeaderSelection.parse(List.of("all", "host"))).getMessage());
+        assertThrows(IllegalArgumentException.class, () -> HeaderSelection.parse(List.of("none", "all")));
+        assertThrows(IllegalArgumentException.class, () -> HeaderSelection.parse(List.of("")));
     }
 
     @Test
@@ -272,14 +328,14 @@ class JsonLinesWriterTest {
         assertEquals("[REDACTED]", j.at("/http/response/headers/set-cookie").asText());
 
         // Extra names, given in any case.
-        JsonNode j2 = json(new OutputOptions(null, false, Set.of("X-API-KEY", "user-agent")), f.build());
+        JsonNode j2 = json(new OutputOptions(null, false, Set.of("X-API-KEY", "user-agent"), HeaderSelection.ALL), f.build());
         assertEquals("[REDACTED]", j2.at("/http/request/headers/x-api-key").asText());
         assertEquals("[REDACTED]", j2.at("/http/request/headers/user-agent").asText());
         assertEquals("[REDACTED]", j2.at("/user_agent/original").asText());
         assertEquals("[REDACTED]", j2.at("/http/request/headers/authorization").asText());
 
         // showSecrets disables all of it, extra names included.
-        JsonNode j3 = json(new OutputOptions(null, true, Set.of("x-api-key")), f.build());
+        JsonNode j3 = json(new OutputOptions(null, true, Set.of("x-api-key"), HeaderSelection.ALL), f.build());
         assertEquals("Bearer abc", j3.at("/http/request/headers/authorization").asText());
         assertEquals("Basic xyz", j3.at("/http/request/headers/proxy-authorization").asText());
         assertEquals("sid=1", j3.at("/http/request/headers/cookie").asText());

@@ -15,15 +15,21 @@ import java.util.function.Consumer;
 
 import static dev.httptrace.output.Fixtures.x;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class TextWriterTest {
 
     private static final OutputOptions LO = new OutputOptions(i -> i == 1 ? "lo" : null, false, Set.of());
 
     static String text(OutputOptions o, ZoneId zone, Exchange... xs) {
+        return text(o, zone, false, xs);
+    }
+
+    static String text(OutputOptions o, ZoneId zone, boolean colour, Exchange... xs) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        TextWriter w = new TextWriter(out, o, zone);
+        TextWriter w = new TextWriter(out, o, zone, colour);
         for (Exchange x : xs) {
             w.exchange(x);
         }
@@ -42,9 +48,52 @@ class TextWriterTest {
     }
 
     @Test
-    void answered() {
-        assertEquals("16:40:01.123456 lo 127.0.0.1:54321 -> 127.0.0.1:8080 GET /hello?x=1 -> 200 OK 1.234 ms req 0 B resp 5 B\n",
+    void answeredInAlignedColumnsWithTheTargetLast() {
+        assertEquals("16:40:01.123456 lo    127.0.0.1:54321       -> 127.0.0.1:8080        200 GET       1.234 ms     0 B     5 B /hello?x=1\n",
                 text(f -> {}));
+    }
+
+    @Test
+    void columnsLineUpWhateverTheValues() {
+        Fixtures.X other = x();
+        other.client = "10.1.2.3";
+        other.clientPort = 1;
+        other.method = "DELETE";
+        other.status = 404;
+        other.responseDelay = 250_000_000L;
+        other.requestBody = 3 * 1024 * 1024 + 200_000;
+        other.responseBody = 1500;
+        String[] lines = text(LO, ZoneOffset.UTC, x().build(), other.build()).split("\n");
+        assertEquals("16:40:01.123456 lo    10.1.2.3:1            -> 127.0.0.1:8080        404 DELETE  250.000 ms 3.2 MiB 1.5 KiB /hello?x=1",
+                lines[1]);
+        assertEquals(lines[0].indexOf("/hello"), lines[1].indexOf("/hello"));
+        assertEquals(lines[0].indexOf(" ms"), lines[1].indexOf(" ms"));
+    }
+
+    @Test
+    void statusIsColouredByClassOnlyWhenAsked() {
+        String esc = "\u001b[";
+        for (int[] c : new int[][] {{200, 32}, {302, 36}, {404, 33}}) {
+            Fixtures.X f = x();
+            f.status = c[0];
+            assertTrue(text(LO, ZoneOffset.UTC, true, f.build()).contains(" " + esc + c[1] + "m" + c[0] + esc + "0m GET "),
+                    "status " + c[0]);
+        }
+        Fixtures.X error = x();
+        error.status = 503;
+        assertTrue(text(LO, ZoneOffset.UTC, true, error.build()).contains(esc + "1;31m503" + esc + "0m"));
+        assertTrue(text(LO, ZoneOffset.UTC, true, x().unanswered("closed").build()).contains(esc + "35m---" + esc + "0m"));
+        assertFalse(text(LO, ZoneOffset.UTC, false, error.build()).contains(esc), "no colour unless asked");
+    }
+
+    @Test
+    void bodySizesInBinaryUnits() {
+        StringBuilder b = new StringBuilder();
+        for (long n : new long[] {0, 1023, 1024, 1536, 10 * 1024 - 1, 10 * 1024, 5L << 20, 7L << 30}) {
+            TextWriter.size(n, b);
+            b.append('|');
+        }
+        assertEquals("0 B|1023 B|1.0 KiB|1.5 KiB|10 KiB|10 KiB|5.0 MiB|7.0 GiB|", b.toString());
     }
 
     @Test
@@ -55,13 +104,13 @@ class TextWriterTest {
         f.method = "POST";
         f.target = "/upload";
         f.requestBody = 10;
-        assertEquals("16:40:01.123456 [::1]:54321 -> [2001:db8::1]:8080 POST /upload req 10 B [unanswered: timeout]\n",
+        assertEquals("16:40:01.123456 [::1]:54321           -> [2001:db8::1]:8080    --- POST                  10 B       - /upload [unanswered: timeout]\n",
                 text(OutputOptions.defaults(), ZoneOffset.UTC, f.build()));
     }
 
     @Test
-    void markersAndEmptyReason() {
-        assertEquals("16:40:01.123456 lo 127.0.0.1:54321 -> 127.0.0.1:8080 GET /hello?x=1 -> 101 12345.678 ms req 0 B resp 0 B"
+    void markersAndLatencyTruncatedToMicroseconds() {
+        assertEquals("16:40:01.123456 lo    127.0.0.1:54321       -> 127.0.0.1:8080        101 GET    12345.678 ms     0 B     0 B /hello?x=1"
                         + " [gap] [truncated] [upgraded] [retransmissions: 3]\n",
                 text(f -> {
                     f.status = 101;
@@ -73,9 +122,9 @@ class TextWriterTest {
                     f.upgraded = true;
                     f.retransmissions = 3;
                 }));
-        assertEquals("16:40:01.123456 lo 127.0.0.1:54321 -> 127.0.0.1:8080 GET /hello?x=1 -> 200 OK 0.000 ms req 0 B resp 5 B\n",
+        assertEquals("16:40:01.123456 lo    127.0.0.1:54321       -> 127.0.0.1:8080        200 GET       0.000 ms     0 B     5 B /hello?x=1\n",
                 text(f -> f.responseDelay = 999));
-        assertEquals("16:40:01.123456 lo 127.0.0.1:54321 -> 127.0.0.1:8080 GET /hello?x=1 -> 200 OK 0.050 ms req 0 B resp 5 B\n",
+        assertEquals("16:40:01.123456 lo    127.0.0.1:54321       -> 127.0.0.1:8080        200 GET       0.050 ms     0 B     5 B /hello?x=1\n",
                 text(f -> f.responseDelay = 50_000));
     }
 
@@ -102,9 +151,10 @@ class TextWriterTest {
     void controlCharactersCannotReachTheTerminal() {
         String line = text(f -> {
             f.target = "/\u001b[2J\u0007x\\y\r\n";
-            f.reason = "O\u009bK\u202e";
+            f.method = "G\u009bT\u202e";
         });
-        assertEquals("16:40:01.123456 lo 127.0.0.1:54321 -> 127.0.0.1:8080 GET /\\x1b[2J\\x07x\\\\y\\x0d\\x0a -> 200 O\\x9bK\\u202e 1.234 ms req 0 B resp 5 B\n",
+        assertEquals("16:40:01.123456 lo    127.0.0.1:54321       -> 127.0.0.1:8080        200 G\\x9bT\\u202e   1.234 ms     0 B     5 B"
+                        + " /\\x1b[2J\\x07x\\\\y\\x0d\\x0a\n",
                 line);
     }
 
@@ -112,19 +162,16 @@ class TextWriterTest {
     void userinfoIsRedactedUnlessSecretsShown() {
         Fixtures.X f = x();
         f.target = "http://u:p@h/";
-        assertEquals("16:40:01.123456 127.0.0.1:54321 -> 127.0.0.1:8080 GET http://REDACTED:REDACTED@h/ -> 200 OK 1.234 ms req 0 B resp 5 B\n",
+        assertEquals("16:40:01.123456 127.0.0.1:54321       -> 127.0.0.1:8080        200 GET       1.234 ms     0 B     5 B http://REDACTED:REDACTED@h/\n",
                 text(OutputOptions.defaults(), ZoneOffset.UTC, f.build()));
-        assertEquals("16:40:01.123456 127.0.0.1:54321 -> 127.0.0.1:8080 GET http://u:p@h/ -> 200 OK 1.234 ms req 0 B resp 5 B\n",
+        assertEquals("16:40:01.123456 127.0.0.1:54321       -> 127.0.0.1:8080        200 GET       1.234 ms     0 B     5 B http://u:p@h/\n",
                 text(new OutputOptions(null, true, Set.of()), ZoneOffset.UTC, f.build()));
     }
 
     @Test
     void unicodeIsUtf8() {
-        assertEquals("16:40:01.123456 lo 127.0.0.1:54321 -> 127.0.0.1:8080 GET /café -> 200 Ok \uD83D\uDE00 \\ud800 1.234 ms req 0 B resp 5 B\n",
-                text(f -> {
-                    f.target = "/café";
-                    f.reason = "Ok \uD83D\uDE00 \uD800";
-                }));
+        assertEquals("16:40:01.123456 lo    127.0.0.1:54321       -> 127.0.0.1:8080        200 GET       1.234 ms     0 B     5 B /café\uD83D\uDE00\\ud800\n",
+                text(f -> f.target = "/café\uD83D\uDE00\uD800"));
     }
 
     @Test
@@ -135,7 +182,7 @@ class TextWriterTest {
                 throw new IOException("Broken pipe");
             }
         };
-        TextWriter w = new TextWriter(closed, LO, ZoneOffset.UTC);
+        TextWriter w = new TextWriter(closed, LO, ZoneOffset.UTC, false);
         w.exchange(x().build());
         assertThrows(IOException.class, w::flush);
     }

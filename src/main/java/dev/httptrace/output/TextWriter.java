@@ -93,16 +93,21 @@ public final class TextWriter implements ExchangeSink, Flushable {
         b.append(" -> ");
         endpoint(x.server(), b);
         b.append(' ');
-        escaped(rq.method() == null ? "" : rq.method(), b);
-        b.append(' ');
-        String tg = rq.target() == null ? "" : rq.target();
-        if (!options.showSecrets()) {
-            target.parse(rq.method(), tg);
-            tg = target.redactedOriginal();
+        if (t != null && t.malformedRequest() != null) {
+            malformed(t.malformedRequest(), b);
+        } else {
+            escaped(rq.method() == null ? "" : rq.method(), b);
+            b.append(' ');
+            String tg = rq.target() == null ? "" : rq.target();
+            if (!options.showSecrets()) {
+                target.parse(rq.method(), tg);
+                tg = target.redactedOriginal();
+            }
+            escaped(tg, b);
         }
-        escaped(tg, b);
         if (rs != null) {
-            b.append(" -> ").append(rs.statusCode());
+            b.append(" -> ");
+            status(rs, b);
             if (rs.reason() != null && !rs.reason().isEmpty()) {
                 b.append(' ');
                 escaped(rs.reason(), b);
@@ -125,6 +130,7 @@ public final class TextWriter implements ExchangeSink, Flushable {
         if (t != null && t.upgraded()) {
             b.append(" [upgraded]");
         }
+        anomalies(t, b);
         if (t != null && t.retransmissions() > 0) {
             b.append(" [retransmissions: ").append(t.retransmissions()).append(']');
         }
@@ -177,6 +183,29 @@ public final class TextWriter implements ExchangeSink, Flushable {
             b.append('0');
         }
         b.append(frac);
+    }
+
+    /** A request line that could not be parsed, as sent. */
+    private static void malformed(String line, StringBuilder b) {
+        b.append("[malformed request: ");
+        escaped(line, b);
+        b.append(']');
+    }
+
+    /** The status code, or HTTP/0.9 for the answer to a simple request (no status line). */
+    private static void status(Response rs, StringBuilder b) {
+        if (rs.statusCode() == 0) {
+            b.append("HTTP/0.9");
+        } else {
+            b.append(rs.statusCode());
+        }
+    }
+
+    private static void anomalies(TraceInfo t, StringBuilder b) {
+        if (t == null || t.anomalies().isEmpty()) return;
+        b.append(" [anomalies: ");
+        escaped(String.join(", ", t.anomalies()), b);
+        b.append(']');
     }
 
     /**

@@ -280,7 +280,8 @@ public final class Main implements Callable<Integer> {
             .append(s.parseErrors()).append(" parse errors, ")
             .append(s.nonHttpFlows()).append(" non-HTTP flows, ")
             .append(s.gaps()).append(" gaps, ")
-            .append(s.retransmittedSegments()).append(" retransmitted segments");
+            .append(s.retransmittedSegments()).append(" retransmitted segments, ")
+            .append(s.interfaceCopies()).append(" copies from other interfaces");
         err.println(line);
     }
 

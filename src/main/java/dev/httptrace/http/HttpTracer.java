@@ -65,11 +65,14 @@ public final class HttpTracer {
      *                              {@value HttpConnection#MAX_OPEN_EXCHANGES} exchanges open, or
      *                              all open exchanges together held {@value #MAX_HELD_HEAD_BYTES}
      *                              bytes of heads
+     * @param interfaceCopies       segments skipped as copies of one just seen on another interface
+     *                              (a veth and its bridge), not counted as retransmissions
      */
     public record Stats(long segments, long retransmittedSegments, long outOfOrderSegments, long gaps,
                         long requests, long responses, long exchanges, long unanswered, long orphanResponses,
                         long parseErrors, long nonHttpFlows, long flowsEvicted, int flowsActive,
-                        long malformedHeaderLines, long flowsTimedOut, long requestsDropped) {}
+                        long malformedHeaderLines, long flowsTimedOut, long requestsDropped,
+                        long interfaceCopies) {}
 
     /**
      * Head bytes all open exchanges together may hold (their header strings) before new requests
@@ -132,7 +135,8 @@ public final class HttpTracer {
         TcpCounters t = tcp.counters();
         return new Stats(t.segments(), t.retransmittedSegments(), t.outOfOrderSegments(), t.gaps(),
                 requests, responses, exchanges, unanswered, orphanResponses, parseErrors, nonHttpFlows,
-                t.flowsEvicted(), tcp.activeFlows(), malformedHeaderLines, t.flowsTimedOut(), requestsDropped);
+                t.flowsEvicted(), tcp.activeFlows(), malformedHeaderLines, t.flowsTimedOut(), requestsDropped,
+                t.interfaceCopies());
     }
 
     void emit(Exchange exchange) {

@@ -56,6 +56,13 @@ public final class PcapReader implements AutoCloseable {
 
     /** Largest pcapng block or pcap record read; a larger length means the file is corrupt. */
     static final int MAX_BLOCK = 16 * 1024 * 1024;
+    /**
+     * Interface descriptions kept; more make the file malformed from there on (packet blocks
+     * name interfaces by position, so a flood of them would otherwise hold memory without bound).
+     */
+    static final int MAX_INTERFACES = 4096;
+    /** Longest if_name kept, in bytes. */
+    static final int MAX_INTERFACE_NAME = 256;
     /** libpcap's largest snap length for ordinary link types. */
     private static final int PCAP_DEFAULT_MAX_PACKET = 262_144;
 
@@ -210,8 +217,7 @@ public final class PcapReader implements AutoCloseable {
             return null;
         }
         int len = (int) caplen;
-        ensure(len);
-        if (in.readNBytes(buf, 0, len) < len) {
+        if (!readFully(len)) {
             malformed++;
             ended = true;
             return null;
@@ -266,8 +272,7 @@ public final class PcapReader implements AutoCloseable {
             return null;
         }
         int bodyLen = (int) length - 12;
-        ensure(bodyLen + 4);
-        if (in.readNBytes(buf, 0, bodyLen + 4) < bodyLen + 4) {
+        if (!readFully(bodyLen + 4)) {
             malformed++;
             ended = true;
             return null;
@@ -279,7 +284,12 @@ public final class PcapReader implements AutoCloseable {
         }
         return switch (type) {
             case BT_IDB -> {
-                readInterface(bodyLen);
+                if (interfaces.size() >= MAX_INTERFACES) {
+                    malformed++;
+                    ended = true;
+                } else {
+                    readInterface(bodyLen);
+                }
                 yield null;
             }
             case BT_EPB -> enhancedPacket(bodyLen);
@@ -321,8 +331,7 @@ public final class PcapReader implements AutoCloseable {
             return false;
         }
         int rest = (int) length - 12; // after type, length, byte-order magic
-        ensure(rest);
-        if (in.readNBytes(buf, 0, rest) < rest || u32(buf, rest - 4) != length) {
+        if (!readFully(rest) || u32(buf, rest - 4) != length) {
             return false;
         }
         int major = u16(buf, 0);
@@ -361,6 +370,7 @@ public final class PcapReader implements AutoCloseable {
                         while (e > v && buf[e - 1] == 0) {
                             e--;
                         }
+                        e = Math.min(e, v + MAX_INTERFACE_NAME);
                         name = e > v ? new String(buf, v, e - v, StandardCharsets.UTF_8) : null;
                     }
                     case IF_TSRESOL -> {
@@ -477,10 +487,30 @@ public final class PcapReader implements AutoCloseable {
 
     // ---- bytes -----------------------------------------------------------------------
 
-    private void ensure(int n) {
-        if (buf.length < n) {
-            buf = new byte[Math.max(n, buf.length * 2)];
+    /**
+     * Reads {@code n} bytes into {@code buf[0, n)}; false when the file ends first. The buffer
+     * grows as bytes arrive, not by the length a block claims: a hostile length in a short file
+     * costs no more memory than the file's own bytes (and never more than {@link #MAX_BLOCK} + 4).
+     */
+    private boolean readFully(int n) throws IOException {
+        int have = 0;
+        while (have < n) {
+            if (have == buf.length) {
+                buf = java.util.Arrays.copyOf(buf, (int) Math.min(n, 2L * buf.length));
+            }
+            int want = Math.min(n, buf.length) - have;
+            int got = in.readNBytes(buf, have, want);
+            have += got;
+            if (got < want) {
+                return false;
+            }
         }
+        return true;
+    }
+
+    /** Capacity of the read buffer: what the largest block read so far cost. */
+    int bufferCapacity() {
+        return buf.length;
     }
 
     private int u16(byte[] b, int i) {

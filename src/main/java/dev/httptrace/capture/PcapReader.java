@@ -76,7 +76,7 @@ public final class PcapReader implements AutoCloseable {
     }
 
     private final InputStream in;
-    private final boolean pcapng;
+    private boolean pcapng;
     private final FrameDecoder decoder = new FrameDecoder();
     private byte[] buf = new byte[64 * 1024];
     private boolean ended;
@@ -105,15 +105,35 @@ public final class PcapReader implements AutoCloseable {
      *                     of a version and link type this reader supports
      */
     public PcapReader(InputStream in) throws IOException {
+        try {
+            in = open(in);
+        } catch (IOException e) {
+            throw described(e);
+        }
+        this.in = in;
+        try {
+            readFileHeader();
+        } catch (IOException e) {
+            throw described(e);
+        }
+    }
+
+    /** The stream, decompressed when it starts like gzip. */
+    private InputStream open(InputStream in) throws IOException {
         InputStream s = new BufferedInputStream(in, 64 * 1024);
         s.mark(4);
         byte[] m = s.readNBytes(4);
         if (m.length >= 2 && (m[0] & 0xff) == 0x1f && (m[1] & 0xff) == 0x8b) {
             s.reset();
             s = new BufferedInputStream(new GZIPInputStream(s, 64 * 1024), 64 * 1024);
-            m = s.readNBytes(4);
+        } else {
+            s.reset();
         }
-        this.in = s;
+        return s;
+    }
+
+    private void readFileHeader() throws IOException {
+        byte[] m = in.readNBytes(4);
         if (m.length < 4) {
             throw new IOException("not a capture file: " + (m.length == 0 ? "empty" : "only " + m.length + " bytes"));
         }
@@ -125,7 +145,6 @@ public final class PcapReader implements AutoCloseable {
             }
             return;
         }
-        pcapng = false;
         if (magic == PCAP_MAGIC_US || magic == PCAP_MAGIC_NS) {
             bigEndian = true;
         } else if (Integer.reverseBytes(magic) == PCAP_MAGIC_US || Integer.reverseBytes(magic) == PCAP_MAGIC_NS) {
@@ -168,13 +187,25 @@ public final class PcapReader implements AutoCloseable {
 
     /** The next TCP segment, or null at the end of the file. */
     public Segment next() throws IOException {
-        while (!ended) {
-            Segment s = pcapng ? nextBlock() : nextRecord();
-            if (s != null) {
-                return s;
+        try {
+            while (!ended) {
+                Segment s = pcapng ? nextBlock() : nextRecord();
+                if (s != null) {
+                    return s;
+                }
             }
+            return null;
+        } catch (IOException e) {
+            throw described(e);
         }
-        return null;
+    }
+
+    /** An exception whose message says what went wrong (a corrupt gzip stream may throw one without). */
+    private static IOException described(IOException e) {
+        if (e.getMessage() != null && !e.getMessage().isBlank()) {
+            return e;
+        }
+        return new IOException("corrupt or truncated data (" + e.getClass().getSimpleName() + ")", e);
     }
 
     public Stats stats() {

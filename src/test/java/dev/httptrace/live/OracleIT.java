@@ -86,6 +86,8 @@ class OracleIT {
     private int union;
     private int ordinaryMatching;
     private int ordinaryUnion;
+    private int hostileMatching;
+    private int hostileUnion;
 
     @BeforeAll
     void recordTheConversationThenReadItWithHttptraceAndTshark() throws Exception {
@@ -136,7 +138,7 @@ class OracleIT {
     void whereTsharkDisagreesOnAScriptedCaseHttptraceFollowsTheProtocolAndTheReasonIsKnown() {
         for (Disagreement d : disagreements) {
             assertEquals(d.truth(), d.httptrace(), "httptrace is wrong on " + d);
-            assertTrue(TSHARK_EXPLAINED.containsKey(path(d.key().target())),
+            assertTrue(explained(d.key().method(), d.key().target()) != null,
                     "a disagreement nobody has explained yet (check the capture, then TSHARK_EXPLAINED): " + d);
         }
         assertTrue(tshark.orphanResponses().isEmpty(), "tshark responses that answer no request: "
@@ -153,10 +155,11 @@ class OracleIT {
     private void compare() {
         Map<Key, Integer> ours = new TreeMap<>();
         for (JsonNode r : records) {
-            JsonNode status = r.at("/http/response/status_code");
+            // "-": unanswered; "0": answered without a status line (HTTP/0.9)
+            JsonNode response = r.at("/http/response");
             ours.merge(new Key(r.at("/server/port").asInt(), r.at("/client/port").asInt(),
                     r.at("/http/request/method").asText(), r.at("/url/original").asText(),
-                    status.isMissingNode() ? "-" : status.asText()), 1, Integer::sum);
+                    response.isMissingNode() ? "-" : response.path("status_code").asText("0")), 1, Integer::sum);
         }
         Map<Key, Integer> theirs = new TreeMap<>();
         for (Tshark.Exchange e : tshark.exchanges()) {
@@ -176,6 +179,7 @@ class OracleIT {
         Map<String, Integer> theirsAll = new TreeMap<>();
         ours.forEach((k, n) -> oursAll.merge(k.withoutClient(), n, Integer::sum));
         theirs.forEach((k, n) -> theirsAll.merge(k.withoutClient(), n, Integer::sum));
+        precision(oursAll, theirsAll, truth);
 
         TreeSet<Key> keys = new TreeSet<>(ours.keySet());
         keys.addAll(theirs.keySet());
@@ -189,6 +193,10 @@ class OracleIT {
                 ordinaryMatching += Math.min(a, b);
                 ordinaryUnion += Math.max(a, b);
             }
+            if (conversation.hostilePorts().contains(k.serverPort())) {
+                hostileMatching += Math.min(a, b);
+                hostileUnion += Math.max(a, b);
+            }
             if (a == b) {
                 continue;
             }
@@ -200,10 +208,51 @@ class OracleIT {
             String wrong = aAll == tAll && bAll != tAll ? "tshark"
                     : bAll == tAll && aAll != tAll ? "httptrace" : "both";
             String why = ordinary ? "ordinary traffic"
-                    : caseOf(k.serverPort(), k.target()) + (TSHARK_EXPLAINED.containsKey(path(k.target()))
-                            ? " -- " + TSHARK_EXPLAINED.get(path(k.target())) : " -- not explained yet");
+                    : caseOf(k.serverPort(), k.target()) + (explained(k.method(), k.target()) != null
+                            ? " -- " + explained(k.method(), k.target()) : " -- not explained yet");
             disagreements.add(new Disagreement(k, a, b, ordinary ? -1 : t, wrong, why));
         }
+    }
+
+    /** Per group of ports: exchanges reported that the protocol confirms, over all reported (precision) and all real (recall). */
+    private final Map<String, int[]> precision = new LinkedHashMap<>();
+
+    private void precision(Map<String, Integer> oursAll, Map<String, Integer> theirsAll, Map<String, Integer> truth) {
+        Map<String, List<Integer>> groups = new LinkedHashMap<>();
+        groups.put("ordinary traffic", conversation.ordinaryPorts());
+        groups.put("scripted cases", conversation.scriptedPorts().stream()
+                .filter(p -> !conversation.hostilePorts().contains(p)).toList());
+        groups.put("hostile cases", conversation.hostilePorts());
+        groups.forEach((name, ports) -> {
+            int[] n = new int[5]; // httptrace right, httptrace reported, tshark right, tshark reported, real
+            count(oursAll, truth, ports, n, 0);
+            count(theirsAll, truth, ports, n, 2);
+            truth.forEach((k, t) -> {
+                if (ports.contains(port(k))) {
+                    n[4] += t;
+                }
+            });
+            precision.put(name, n);
+        });
+    }
+
+    private static void count(Map<String, Integer> reported, Map<String, Integer> truth, List<Integer> ports, int[] n,
+                              int at) {
+        reported.forEach((k, r) -> {
+            if (ports.contains(port(k))) {
+                n[at] += Math.min(r, truth.getOrDefault(k, 0));
+                n[at + 1] += r;
+            }
+        });
+    }
+
+    private static int port(String keyWithoutClient) {
+        return Integer.parseInt(keyWithoutClient.substring(1, keyWithoutClient.indexOf(' ')));
+    }
+
+    private static String explained(String method, String target) {
+        String why = TSHARK_EXPLAINED.get(method + " " + path(target));
+        return why != null ? why : TSHARK_EXPLAINED.get(path(target));
     }
 
     private String caseOf(int serverPort, String target) {
@@ -213,6 +262,10 @@ class OracleIT {
             }
         }
         return "no scripted case has this target";
+    }
+
+    private static double ratio(int a, int b) {
+        return b == 0 ? 1.0 : (double) a / b;
     }
 
     private static String repeat(String status, int times) {
@@ -234,16 +287,23 @@ class OracleIT {
         out.append(String.format(Locale.ROOT, "agreement: %d/%d = %.2f%%%n", matching, union, 100.0 * matching / union));
         out.append(String.format(Locale.ROOT, "  ordinary traffic (curl, JDK HttpClient -> JDK HttpServer): %d/%d = %.2f%%%n",
                 ordinaryMatching, ordinaryUnion, 100.0 * ordinaryMatching / Math.max(1, ordinaryUnion)));
-        int sm = matching - ordinaryMatching;
-        int su = union - ordinaryUnion;
+        int sm = matching - ordinaryMatching - hostileMatching;
+        int su = union - ordinaryUnion - hostileUnion;
         out.append(String.format(Locale.ROOT, "  scripted cases (raw client -> scripted server, IPv4 + IPv6): %d/%d = %.2f%%%n",
                 sm, su, 100.0 * sm / Math.max(1, su)));
+        out.append(String.format(Locale.ROOT, "  hostile cases (raw client -> canned server, IPv4 + IPv6): %d/%d = %.2f%%%n",
+                hostileMatching, hostileUnion, 100.0 * hostileMatching / Math.max(1, hostileUnion)));
         long exact = MixedConversation.sortedLines(expected).equals(
                 MixedConversation.sortedLines(records, conversation.scriptedPorts())) ? expected.size() : -1;
         out.append("httptrace vs the protocol on the scripted cases: ")
                 .append(exact >= 0 ? "all " + expected.size() + " exchanges exact (method, target, version, status,"
                         + " body sizes, unanswered, upgraded, truncated)" : "DIFFERS (see the test failure)")
                 .append('\n');
+        out.append("precision (reported exchanges the protocol confirms / reported) and recall (/ real), by the scripts:\n");
+        precision.forEach((name, n) -> out.append(String.format(Locale.ROOT,
+                "  %-17s httptrace precision %d/%d = %.3f, recall %d/%d = %.3f; tshark precision %d/%d = %.3f, recall %d/%d = %.3f%n",
+                name, n[0], n[1], ratio(n[0], n[1]), n[0], n[4], ratio(n[0], n[4]),
+                n[2], n[3], ratio(n[2], n[3]), n[2], n[4], ratio(n[2], n[4]))));
         out.append("tshark final responses it paired with no request: ").append(tshark.orphanResponses().size())
                 .append('\n');
         out.append("exchanges: httptrace ").append(records.size()).append(", tshark ")

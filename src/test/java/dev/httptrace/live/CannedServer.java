@@ -3,12 +3,9 @@ package dev.httptrace.live;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
@@ -33,16 +30,7 @@ final class CannedServer implements AutoCloseable {
     private volatile boolean closed;
 
     CannedServer(String loopbackAddress) {
-        try {
-            InetAddress address = InetAddress.getByName(loopbackAddress);
-            if (!address.isLoopbackAddress()) {
-                throw new IllegalArgumentException("loopback only: " + loopbackAddress);
-            }
-            listener = new ServerSocket();
-            listener.bind(new InetSocketAddress(address, 0), 16);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        listener = ScriptedServer.listen(loopbackAddress, 16);
         acceptor = Thread.ofPlatform().daemon().name("canned-" + port()).start(this::serve);
     }
 
@@ -80,10 +68,6 @@ final class CannedServer implements AutoCloseable {
                 OutputStream out = s.getOutputStream();
                 out.write(script.answer());
                 out.flush();
-            } catch (SocketException e) {
-                if (!closed) {
-                    failures.add(e);
-                }
             } catch (Exception e) {
                 if (!closed) {
                     failures.add(e);

@@ -325,7 +325,10 @@ final class HttpConnection implements ConnectionHandler {
             open.remove(x);
         }
         // Bytes that made no request line are only an exchange once a server answered them (with HTTP).
-        if (x.malformedRequest != null && unanswered != null) return;
+        if (x.malformedRequest != null) {
+            if (unanswered != null) return;
+            tracer.requests++; // counted as a request once the server answered it
+        }
         int server = 1 - clientSide;
         Exchange.Response response = unanswered == null ? x.toResponse() : null;
         tracer.emit(new Exchange(tcp.ifindex(), tcp.ipv6(),

@@ -48,7 +48,8 @@ public final class HttpTracer {
      * @param outOfOrderSegments    segments that arrived ahead of a missing one and were held
      * @param gaps                  stretches of stream bytes the capture lost (lost samples,
      *                              holes given up); not the parts the snap length left out
-     * @param requests              request heads parsed
+     * @param requests              request heads parsed (a line that is no request line counts once a
+     *                              server answers it)
      * @param responses             final (non-1xx) response heads parsed, orphans included
      * @param exchanges             exchanges reported, unanswered ones included
      * @param unanswered            exchanges reported without a response

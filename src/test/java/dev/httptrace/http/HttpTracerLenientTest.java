@@ -89,6 +89,7 @@ class HttpTracerLenientTest {
             assertEquals("GET /a\u0001b HTTP/1.1", e.trace().malformedRequest());
             assertEquals(400, e.response().statusCode());
             assertEquals(3, e.response().bodySize());
+            assertEquals(1, t.stats().requests(), "answered: counted as a request");
         }
 
         @Test

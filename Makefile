@@ -99,8 +99,9 @@ test: $(LIB)
 	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(TEST_FUZZ_SECONDS)
 	@cat $(BUILD)/test-summary.txt
 
-# Coverage-guided fuzzing of the HTTP parser and reassembler, FUZZ_SECONDS per fuzz test.
-FUZZ_TESTS := HttpTracerFuzzTest\#conversation HttpTracerFuzzTest\#headParser
+# Coverage-guided fuzzing of the HTTP parser and reassembler and of the capture file reader,
+# FUZZ_SECONDS per fuzz test.
+FUZZ_TESTS := HttpTracerFuzzTest\#conversation HttpTracerFuzzTest\#headParser PcapReaderFuzzTest\#read
 FUZZ_SECONDS ?= 300
 TEST_FUZZ_SECONDS ?= 20
 fuzz:

@@ -56,6 +56,13 @@ public final class PcapReader implements AutoCloseable {
 
     /** Largest pcapng block or pcap record read; a larger length means the file is corrupt. */
     static final int MAX_BLOCK = 16 * 1024 * 1024;
+    /**
+     * Interface descriptions kept; more make the file malformed from there on (packet blocks
+     * name interfaces by position, so a flood of them would otherwise hold memory without bound).
+     */
+    static final int MAX_INTERFACES = 4096;
+    /** Longest if_name kept, in bytes. */
+    static final int MAX_INTERFACE_NAME = 256;
     /** libpcap's largest snap length for ordinary link types. */
     private static final int PCAP_DEFAULT_MAX_PACKET = 262_144;
 
@@ -69,7 +76,7 @@ public final class PcapReader implements AutoCloseable {
     }
 
     private final InputStream in;
-    private final boolean pcapng;
+    private boolean pcapng;
     private final FrameDecoder decoder = new FrameDecoder();
     private byte[] buf = new byte[64 * 1024];
     private boolean ended;
@@ -98,15 +105,35 @@ public final class PcapReader implements AutoCloseable {
      *                     of a version and link type this reader supports
      */
     public PcapReader(InputStream in) throws IOException {
+        try {
+            in = open(in);
+        } catch (IOException e) {
+            throw described(e);
+        }
+        this.in = in;
+        try {
+            readFileHeader();
+        } catch (IOException e) {
+            throw described(e);
+        }
+    }
+
+    /** The stream, decompressed when it starts like gzip. */
+    private InputStream open(InputStream in) throws IOException {
         InputStream s = new BufferedInputStream(in, 64 * 1024);
         s.mark(4);
         byte[] m = s.readNBytes(4);
         if (m.length >= 2 && (m[0] & 0xff) == 0x1f && (m[1] & 0xff) == 0x8b) {
             s.reset();
             s = new BufferedInputStream(new GZIPInputStream(s, 64 * 1024), 64 * 1024);
-            m = s.readNBytes(4);
+        } else {
+            s.reset();
         }
-        this.in = s;
+        return s;
+    }
+
+    private void readFileHeader() throws IOException {
+        byte[] m = in.readNBytes(4);
         if (m.length < 4) {
             throw new IOException("not a capture file: " + (m.length == 0 ? "empty" : "only " + m.length + " bytes"));
         }
@@ -118,7 +145,6 @@ public final class PcapReader implements AutoCloseable {
             }
             return;
         }
-        pcapng = false;
         if (magic == PCAP_MAGIC_US || magic == PCAP_MAGIC_NS) {
             bigEndian = true;
         } else if (Integer.reverseBytes(magic) == PCAP_MAGIC_US || Integer.reverseBytes(magic) == PCAP_MAGIC_NS) {
@@ -161,13 +187,25 @@ public final class PcapReader implements AutoCloseable {
 
     /** The next TCP segment, or null at the end of the file. */
     public Segment next() throws IOException {
-        while (!ended) {
-            Segment s = pcapng ? nextBlock() : nextRecord();
-            if (s != null) {
-                return s;
+        try {
+            while (!ended) {
+                Segment s = pcapng ? nextBlock() : nextRecord();
+                if (s != null) {
+                    return s;
+                }
             }
+            return null;
+        } catch (IOException e) {
+            throw described(e);
         }
-        return null;
+    }
+
+    /** An exception whose message says what went wrong (a corrupt gzip stream may throw one without). */
+    private static IOException described(IOException e) {
+        if (e.getMessage() != null && !e.getMessage().isBlank()) {
+            return e;
+        }
+        return new IOException("corrupt or truncated data (" + e.getClass().getSimpleName() + ")", e);
     }
 
     public Stats stats() {
@@ -210,8 +248,7 @@ public final class PcapReader implements AutoCloseable {
             return null;
         }
         int len = (int) caplen;
-        ensure(len);
-        if (in.readNBytes(buf, 0, len) < len) {
+        if (!readFully(len)) {
             malformed++;
             ended = true;
             return null;
@@ -266,8 +303,7 @@ public final class PcapReader implements AutoCloseable {
             return null;
         }
         int bodyLen = (int) length - 12;
-        ensure(bodyLen + 4);
-        if (in.readNBytes(buf, 0, bodyLen + 4) < bodyLen + 4) {
+        if (!readFully(bodyLen + 4)) {
             malformed++;
             ended = true;
             return null;
@@ -279,7 +315,12 @@ public final class PcapReader implements AutoCloseable {
         }
         return switch (type) {
             case BT_IDB -> {
-                readInterface(bodyLen);
+                if (interfaces.size() >= MAX_INTERFACES) {
+                    malformed++;
+                    ended = true;
+                } else {
+                    readInterface(bodyLen);
+                }
                 yield null;
             }
             case BT_EPB -> enhancedPacket(bodyLen);
@@ -321,8 +362,7 @@ public final class PcapReader implements AutoCloseable {
             return false;
         }
         int rest = (int) length - 12; // after type, length, byte-order magic
-        ensure(rest);
-        if (in.readNBytes(buf, 0, rest) < rest || u32(buf, rest - 4) != length) {
+        if (!readFully(rest) || u32(buf, rest - 4) != length) {
             return false;
         }
         int major = u16(buf, 0);
@@ -361,6 +401,7 @@ public final class PcapReader implements AutoCloseable {
                         while (e > v && buf[e - 1] == 0) {
                             e--;
                         }
+                        e = Math.min(e, v + MAX_INTERFACE_NAME);
                         name = e > v ? new String(buf, v, e - v, StandardCharsets.UTF_8) : null;
                     }
                     case IF_TSRESOL -> {
@@ -477,10 +518,30 @@ public final class PcapReader implements AutoCloseable {
 
     // ---- bytes -----------------------------------------------------------------------
 
-    private void ensure(int n) {
-        if (buf.length < n) {
-            buf = new byte[Math.max(n, buf.length * 2)];
+    /**
+     * Reads {@code n} bytes into {@code buf[0, n)}; false when the file ends first. The buffer
+     * grows as bytes arrive, not by the length a block claims: a hostile length in a short file
+     * costs no more memory than the file's own bytes (and never more than {@link #MAX_BLOCK} + 4).
+     */
+    private boolean readFully(int n) throws IOException {
+        int have = 0;
+        while (have < n) {
+            if (have == buf.length) {
+                buf = java.util.Arrays.copyOf(buf, (int) Math.min(n, 2L * buf.length));
+            }
+            int want = Math.min(n, buf.length) - have;
+            int got = in.readNBytes(buf, have, want);
+            have += got;
+            if (got < want) {
+                return false;
+            }
         }
+        return true;
+    }
+
+    /** Capacity of the read buffer: what the largest block read so far cost. */
+    int bufferCapacity() {
+        return buf.length;
     }
 
     private int u16(byte[] b, int i) {

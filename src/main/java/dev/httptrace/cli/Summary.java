@@ -204,7 +204,8 @@ final class Summary implements ExchangeSink {
             .append(s.parseErrors()).append(" parse errors, ")
             .append(s.nonHttpFlows()).append(" non-HTTP flows, ")
             .append(s.gaps()).append(" gaps, ")
-            .append(s.retransmittedSegments()).append(" retransmitted segments");
+            .append(s.retransmittedSegments()).append(" retransmitted segments, ")
+            .append(s.interfaceCopies()).append(" copies from other interfaces");
         lines.add(line.toString());
         if (exchanges == 0) {
             return lines;
@@ -299,6 +300,7 @@ final class Summary implements ExchangeSink {
             g.writeNumberField("non_http_flows", s.nonHttpFlows());
             g.writeNumberField("gaps", s.gaps());
             g.writeNumberField("retransmitted_segments", s.retransmittedSegments());
+            g.writeNumberField("interface_copies", s.interfaceCopies());
             g.writeEndObject();
             if (c.kernel() != null) {
                 NativeCapture.Stats k = c.kernel();

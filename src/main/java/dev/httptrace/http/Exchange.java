@@ -24,9 +24,11 @@ public record Exchange(int ifindex, boolean ipv6, Endpoint client, Endpoint serv
 
     /**
      * @param timestampNanos epoch nanoseconds of the request's first byte
-     * @param method         e.g. GET
-     * @param target         the request-target as sent (path and query, or absolute form)
-     * @param version        "1.0" or "1.1"
+     * @param method         e.g. GET; null when the request line could not be parsed
+     * @param target         the request-target as sent (path and query, or absolute form);
+     *                       null when the request line could not be parsed
+     * @param version        "1.0" or "1.1", "0.9" for a simple request ({@code GET /path});
+     *                       null when the request line could not be parsed
      * @param headers        header lines in order
      * @param headTruncated  the head was longer than the head limit; headers are those seen
      * @param bodySize       request body bytes (0 when none; chunked framing not counted)
@@ -36,9 +38,9 @@ public record Exchange(int ifindex, boolean ipv6, Endpoint client, Endpoint serv
 
     /**
      * @param timestampNanos epoch nanoseconds of the response's first byte
-     * @param statusCode     e.g. 200
+     * @param statusCode     e.g. 200; 0 for the answer to an HTTP/0.9 request (no status line)
      * @param reason         reason phrase as sent (may be empty)
-     * @param version        "1.0" or "1.1"
+     * @param version        "1.0" or "1.1"; "0.9" for the answer to an HTTP/0.9 request
      * @param headers        header lines in order
      * @param headTruncated  the head was longer than the head limit
      * @param bodySize       response body bytes; for chunked bodies the sum of the chunk
@@ -62,6 +64,24 @@ public record Exchange(int ifindex, boolean ipv6, Endpoint client, Endpoint serv
      * @param retransmissions segments of this connection seen again and skipped so far
      * @param upgraded     the connection switched protocol (Upgrade / CONNECT); what
      *                     follows on it is not parsed as HTTP
+     * @param anomalies    what was wrong with the messages' framing and was tolerated, e.g.
+     *                     "request.content_length_invalid" (empty when nothing was)
+     * @param malformedRequest the request line as sent (cut at {@value #MAX_MALFORMED_LINE}
+     *                     characters) when it could not be parsed and the server answered it;
+     *                     the request's method, target and version are then null; else null
      */
-    public record TraceInfo(String unanswered, boolean gap, long retransmissions, boolean upgraded) {}
+    public record TraceInfo(String unanswered, boolean gap, long retransmissions, boolean upgraded,
+                            List<String> anomalies, String malformedRequest) {
+        /** Longest malformed request line reported. */
+        public static final int MAX_MALFORMED_LINE = 256;
+
+        public TraceInfo {
+            anomalies = anomalies == null ? List.of() : List.copyOf(anomalies);
+        }
+
+        /** A record with no anomalies and a well-formed request. */
+        public TraceInfo(String unanswered, boolean gap, long retransmissions, boolean upgraded) {
+            this(unanswered, gap, retransmissions, upgraded, List.of(), null);
+        }
+    }
 }

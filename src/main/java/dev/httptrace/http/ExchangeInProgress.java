@@ -36,6 +36,12 @@ final class ExchangeInProgress {
     /** Capture time at which a response was set aside to wait for its request. */
     long parkedSince;
 
+    /** {@link Anomaly} bits of each message. */
+    int requestAnomalies;
+    int responseAnomalies;
+    /** The raw request line when it could not be parsed (see {@link HeadParser#malformedLine}). */
+    String malformedRequest;
+
     boolean gap;
     boolean upgraded;
     boolean emitted;
@@ -51,6 +57,8 @@ final class ExchangeInProgress {
         requestHeaders = head.headers;
         requestTruncated = head.truncated;
         requestHeadEnd = headEnd;
+        requestAnomalies |= head.anomalies;
+        malformedRequest = head.malformedLine;
         keptBytes += head.keptBytes();
     }
 
@@ -63,7 +71,27 @@ final class ExchangeInProgress {
         responseHeaders = head.headers;
         responseTruncated = head.truncated;
         responseAck = ack;
+        responseAnomalies |= head.anomalies;
         keptBytes += head.keptBytes();
+    }
+
+    /** The answer to an HTTP/0.9 request: no status line, no headers, the bytes until the close. */
+    void http09Response(long timestampNanos, long ack) {
+        responseSeen = true;
+        responseTimestamp = timestampNanos;
+        reason = "";
+        responseVersion = "0.9";
+        responseHeaders = List.of();
+        responseAck = ack;
+    }
+
+    /** Adds an anomaly to the request ({@code request}) or the response. */
+    void flag(Anomaly a, boolean request) {
+        if (request) {
+            requestAnomalies |= a.bit;
+        } else {
+            responseAnomalies |= a.bit;
+        }
     }
 
     boolean complete() {

@@ -22,12 +22,18 @@ final class HeadParser {
     private static final byte[] CONTENT_LENGTH = "content-length".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] TRANSFER_ENCODING = "transfer-encoding".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] CHUNKED = "chunked".getBytes(StandardCharsets.US_ASCII);
+    /** Transfer codings registered for HTTP/1.1 (RFC 9110 section 18.6, RFC 9112 section 7). */
+    private static final java.util.Set<String> KNOWN_CODINGS =
+            java.util.Set.of("chunked", "compress", "deflate", "gzip", "x-compress", "x-gzip", "identity");
     private static final byte[] NO_BYTES = {};
     /** A line buffer grown larger than this is dropped after the head, so idle streams stay small. */
     private static final int KEEP_LINE_BUFFER = 1024;
 
     private final int maxHeadBytes;
     private final StartLineScanner scanner = new StartLineScanner();
+    /** Request lines that fail the strict scanner are read to their end and parsed leniently. */
+    private boolean lenient;
+    private boolean lenientLine;
     private byte[] line = NO_BYTES;
     private int lineLength;
     private boolean lineOverflow;
@@ -54,6 +60,15 @@ final class HeadParser {
     boolean transferEncoding;
     /** The final transfer coding is chunked. */
     boolean chunked;
+    /** Some Content-Length header was present (valid or not). */
+    boolean contentLengthSeen;
+    /** {@link Anomaly} bits of what was wrong in the head. */
+    int anomalies;
+    /**
+     * The request line as sent (cut at {@link Exchange.TraceInfo#MAX_MALFORMED_LINE}) when a lenient
+     * parse could not make a request of it; method, target and version are then null.
+     */
+    String malformedLine;
 
     HeadParser(int maxHeadBytes) {
         this.maxHeadBytes = maxHeadBytes;
@@ -61,6 +76,18 @@ final class HeadParser {
 
     /** Begins a new head, accepting a request line, a status line, or either. */
     void start(boolean allowRequest, boolean allowResponse) {
+        start(allowRequest, allowResponse, false);
+    }
+
+    /**
+     * Begins a new head. {@code lenient} (at a known message boundary of a known client) also
+     * accepts the request lines real servers accept: a target with spaces or none, an HTTP/0.9
+     * simple request ({@code GET /path}), any method token; and a line none of those fit ends the
+     * head at once as a malformed request ({@link #malformedLine}).
+     */
+    void start(boolean allowRequest, boolean allowResponse, boolean lenient) {
+        this.lenient = lenient && allowRequest && !allowResponse;
+        lenientLine = false;
         scanner.reset(allowRequest, allowResponse);
         state = MORE;
         inStartLine = true;
@@ -79,6 +106,9 @@ final class HeadParser {
         contentLengthInvalid = false;
         transferEncoding = false;
         chunked = false;
+        contentLengthSeen = false;
+        anomalies = 0;
+        malformedLine = null;
     }
 
     int state() { return state; }
@@ -88,6 +118,9 @@ final class HeadParser {
 
     /** The start line is parsed (the head may still be incomplete). */
     boolean hasStartLine() { return kind != StartLineScanner.MORE && !inStartLine; }
+
+    /** The start line failed the strict rules and is being read to its end to be parsed leniently. */
+    boolean readingLeniently() { return lenientLine; }
 
     /** Some byte of the head (besides empty lines before it) has been read. */
     boolean begun() { return startLineBegun; }
@@ -121,8 +154,13 @@ final class HeadParser {
                         }
                         startLineBegun = true;
                     }
-                    int r = scanner.feed(b);
-                    if (r == StartLineScanner.INVALID) return fail(i - off);
+                    int r = lenientLine ? StartLineScanner.INVALID : scanner.feed(b);
+                    if (r == StartLineScanner.INVALID) {
+                        if (!lenient) return fail(i - off);
+                        lenientLine = true; // read to the end of the line, then parse it leniently
+                        if (b != '\n') continue;
+                        r = StartLineScanner.REQUEST;
+                    }
                     if (r != StartLineScanner.MORE) {
                         kind = r;
                         lf = i;
@@ -196,11 +234,13 @@ final class HeadParser {
         lineLength += n;
     }
 
-    /** The scanner has validated the line, so the positions below exist. */
+    /** The scanner has validated the line (unless read leniently), so the positions below exist. */
     private void startLine(byte[] b, int lo, int n) {
         inStartLine = false;
         headers = new ArrayList<>();
-        if (kind == StartLineScanner.REQUEST) {
+        if (lenientLine) {
+            lenientRequestLine(b, lo, n);
+        } else if (kind == StartLineScanner.REQUEST) {
             int sp1 = indexOf(b, lo, lo + n, (byte) ' ');
             int sp2 = lo + n - 9; // " HTTP/1.x"
             method = new String(b, lo, sp1 - lo, StandardCharsets.US_ASCII);
@@ -211,6 +251,53 @@ final class HeadParser {
             status = (b[lo + 9] - '0') * 100 + (b[lo + 10] - '0') * 10 + (b[lo + 11] - '0');
             reason = n > 13 ? new String(b, lo + 13, n - 13, StandardCharsets.UTF_8) : "";
         }
+    }
+
+    /**
+     * A request line the strict scanner refused: {@code method SP target SP HTTP/1.x} with a target
+     * that is empty or contains spaces, {@code GET SP target} (HTTP/0.9), or else malformed. The
+     * last two end the head here: a simple request has no headers, and after a malformed line
+     * nothing of the head can be trusted.
+     */
+    private void lenientRequestLine(byte[] b, int lo, int n) {
+        int end = lo + n;
+        int sp = lo;
+        while (sp < end && StartLineScanner.isTchar(b[sp])) sp++;
+        if (sp > lo && sp < end && b[sp] == ' ' && !hasControl(b, sp + 1, end)) {
+            int rest = sp + 1;
+            int v = end - 8; // "HTTP/1.x"
+            if (v >= rest && isHttp1(b, v) && (v == rest || b[v - 1] == ' ')) {
+                int targetEnd = v == rest ? rest : v - 1;
+                method = new String(b, lo, sp - lo, StandardCharsets.US_ASCII);
+                target = new String(b, rest, targetEnd - rest, StandardCharsets.UTF_8);
+                version = version(b[end - 1]);
+                if (target.isEmpty()) anomalies |= Anomaly.TARGET_EMPTY.bit;
+                else if (target.indexOf(' ') >= 0) anomalies |= Anomaly.TARGET_WITH_SPACE.bit;
+                return;
+            }
+            if (sp - lo == 3 && b[lo] == 'G' && b[lo + 1] == 'E' && b[lo + 2] == 'T' && rest < end
+                    && indexOf(b, rest, end, (byte) ' ') < 0) {
+                method = "GET";
+                target = new String(b, rest, end - rest, StandardCharsets.UTF_8);
+                version = "0.9";
+                state = DONE;
+                return;
+            }
+        }
+        malformedLine = new String(b, lo, Math.min(n, Exchange.TraceInfo.MAX_MALFORMED_LINE), StandardCharsets.UTF_8);
+        state = DONE;
+    }
+
+    private static boolean isHttp1(byte[] b, int at) {
+        return b[at] == 'H' && b[at + 1] == 'T' && b[at + 2] == 'T' && b[at + 3] == 'P' && b[at + 4] == '/'
+                && b[at + 5] == '1' && b[at + 6] == '.' && b[at + 7] >= '0' && b[at + 7] <= '9';
+    }
+
+    private static boolean hasControl(byte[] b, int from, int to) {
+        for (int k = from; k < to; k++) {
+            if ((b[k] >= 0 && b[k] < ' ') || b[k] == 0x7F) return true;
+        }
+        return false;
     }
 
     private static String version(byte minor) {
@@ -250,10 +337,12 @@ final class HeadParser {
         while (ve > vs && isOws(b[ve - 1])) ve--;
         int nameLength = colon - lo;
         if (equalsIgnoreCase(b, lo, nameLength, CONTENT_LENGTH)) {
+            contentLengthSeen = true;
             contentLength(b, vs, ve);
         } else if (equalsIgnoreCase(b, lo, nameLength, TRANSFER_ENCODING)) {
             transferEncoding = true;
             chunked = lastCodingIsChunked(b, vs, ve);
+            if (hasUnknownCoding(b, vs, ve)) anomalies |= Anomaly.TRANSFER_ENCODING_UNKNOWN.bit;
         }
         if (truncated) {
             lastHeaderKept = false;
@@ -270,6 +359,7 @@ final class HeadParser {
             malformedLines++;
             return;
         }
+        anomalies |= Anomaly.OBS_FOLD.bit;
         if (!lastHeaderKept || truncated) return;
         while (lo < end && isOws(b[lo])) lo++;
         while (end > lo && isOws(b[end - 1])) end--;
@@ -279,7 +369,12 @@ final class HeadParser {
                 last.value() + " " + new String(b, lo, end - lo, StandardCharsets.UTF_8)));
     }
 
-    /** Content-Length: digits, or a list of identical values ("5, 5"); anything else is invalid. */
+    /**
+     * Content-Length: digits, or a list of identical values ("5, 5"). Anything else makes it
+     * unusable ({@link #contentLengthInvalid}): not a number (negative, other characters, beyond
+     * 2^63) is {@link Anomaly#CONTENT_LENGTH_INVALID}; different values (in a list or in two
+     * headers) are {@link Anomaly#CONTENT_LENGTH_CONFLICT}, and {@link #contentLength} keeps the first.
+     */
     private void contentLength(byte[] b, int from, int to) {
         long value = -1;
         int k = from;
@@ -289,26 +384,48 @@ final class HeadParser {
             int digits = 0;
             while (k < to && b[k] >= '0' && b[k] <= '9') {
                 if (v > (Long.MAX_VALUE - 9) / 10) {
-                    contentLengthInvalid = true;
+                    invalidContentLength(Anomaly.CONTENT_LENGTH_INVALID);
                     return;
                 }
                 v = v * 10 + (b[k++] - '0');
                 digits++;
             }
-            if (digits == 0 || (value >= 0 && v != value)) {
-                contentLengthInvalid = true;
+            if (digits == 0) {
+                invalidContentLength(Anomaly.CONTENT_LENGTH_INVALID);
                 return;
+            }
+            if (value >= 0 && v != value) {
+                invalidContentLength(Anomaly.CONTENT_LENGTH_CONFLICT);
+                break;
             }
             value = v;
             while (k < to && isOws(b[k])) k++;
             if (k == to) break;
             if (b[k++] != ',') {
-                contentLengthInvalid = true;
+                invalidContentLength(Anomaly.CONTENT_LENGTH_INVALID);
                 return;
             }
         }
-        if (contentLength >= 0 && contentLength != value) contentLengthInvalid = true;
+        if (contentLength >= 0) {
+            if (contentLength != value) invalidContentLength(Anomaly.CONTENT_LENGTH_CONFLICT);
+            return;
+        }
         contentLength = value;
+    }
+
+    private void invalidContentLength(Anomaly why) {
+        contentLengthInvalid = true;
+        anomalies |= why.bit;
+    }
+
+    /** A listed transfer coding (parameters aside) is not one registered for HTTP/1.1. */
+    private static boolean hasUnknownCoding(byte[] b, int from, int to) {
+        for (String coding : new String(b, from, to - from, StandardCharsets.ISO_8859_1).split(",")) {
+            int semicolon = coding.indexOf(';');
+            String name = (semicolon < 0 ? coding : coding.substring(0, semicolon)).strip();
+            if (!name.isEmpty() && !KNOWN_CODINGS.contains(name.toLowerCase(java.util.Locale.ROOT))) return true;
+        }
+        return false;
     }
 
     private static boolean lastCodingIsChunked(byte[] b, int from, int to) {

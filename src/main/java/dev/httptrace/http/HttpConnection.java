@@ -42,7 +42,8 @@ final class HttpConnection implements ConnectionHandler {
     /** Framing was lost in the stream a side sends: messages may be missing after the last one seen. */
     private final boolean[] lost = new boolean[2];
     private boolean sawHttp;
-    private boolean countedNotHttp;
+    /** A stream did not begin with HTTP; counted as a non-HTTP flow at the close unless HTTP was seen. */
+    private boolean notHttp;
 
     HttpConnection(HttpTracer tracer, Connection tcp, int maxHeadBytes, int maxDeferredBytes) {
         this.tracer = tracer;
@@ -109,8 +110,10 @@ final class HttpConnection implements ConnectionHandler {
     }
 
     ExchangeInProgress request(int side, HeadParser head, long timestampNanos, long headEnd) {
-        tracer.requests++;
-        sawHttp = true;
+        if (head.malformedLine == null) { // a malformed line only counts once a server answers it as HTTP
+            tracer.requests++;
+            sawHttp = true;
+        }
         if (open.size() >= MAX_OPEN_EXCHANGES || !tracer.canHold(head.keptBytes())) {
             tracer.requestsDropped++;
             return null;
@@ -175,6 +178,22 @@ final class HttpConnection implements ConnectionHandler {
         return x;
     }
 
+    /**
+     * The server's stream does not begin with a status line where the oldest waiting request is an
+     * HTTP/0.9 simple request: its answer is the raw bytes until the close. Null when that is not so.
+     */
+    ExchangeInProgress http09Response(long timestampNanos, long ack) {
+        ExchangeInProgress first = awaitingResponse.peekFirst();
+        if (first == null || !"0.9".equals(first.requestVersion)) return null;
+        awaitingResponse.pollFirst();
+        tracer.responses++;
+        sawHttp = true;
+        long before = first.keptBytes;
+        first.http09Response(timestampNanos, ack);
+        tracer.hold(first.keptBytes - before);
+        return first;
+    }
+
     private ExchangeInProgress pair(long ack) {
         if (awaitingResponse.isEmpty()) return null;
         int serverSide = 1 - clientSide;
@@ -234,12 +253,12 @@ final class HttpConnection implements ConnectionHandler {
         dropTentativeRole(side);
     }
 
+    /** A stream seen from its start did not begin with HTTP: a parse error, or a non-HTTP flow if none is seen by the close. */
     void notHttp(int side) {
         if (sawHttp) {
             tracer.parseErrors++;
-        } else if (!countedNotHttp) {
-            countedNotHttp = true;
-            tracer.nonHttpFlows++;
+        } else {
+            notHttp = true;
         }
     }
 
@@ -263,6 +282,7 @@ final class HttpConnection implements ConnectionHandler {
 
     @Override
     public void onClose(EndReason reason, long timestampNanos) {
+        if (notHttp && !sawHttp) tracer.nonHttpFlows++;
         while (parked != null) abandonParked(); // the server's stream plays out what waited, its end included
         String why = unansweredReason(reason);
         while (!open.isEmpty()) {
@@ -304,6 +324,11 @@ final class HttpConnection implements ConnectionHandler {
         } else {
             open.remove(x);
         }
+        // Bytes that made no request line are only an exchange once a server answered them (with HTTP).
+        if (x.malformedRequest != null) {
+            if (unanswered != null) return;
+            tracer.requests++; // counted as a request once the server answered it
+        }
         int server = 1 - clientSide;
         Exchange.Response response = unanswered == null ? x.toResponse() : null;
         tracer.emit(new Exchange(tcp.ifindex(), tcp.ipv6(),
@@ -311,6 +336,7 @@ final class HttpConnection implements ConnectionHandler {
                 new Exchange.Endpoint(tcp.address(server).clone(), tcp.port(server)),
                 x.toRequest(), response,
                 new Exchange.TraceInfo(response == null ? (unanswered == null ? "closed" : unanswered) : null,
-                        x.gap, tcp.retransmissions(), x.upgraded)));
+                        x.gap, tcp.retransmissions(), x.upgraded,
+                        Anomaly.names(x.requestAnomalies, x.responseAnomalies), x.malformedRequest)));
     }
 }

@@ -48,7 +48,8 @@ public final class HttpTracer {
      * @param outOfOrderSegments    segments that arrived ahead of a missing one and were held
      * @param gaps                  stretches of stream bytes the capture lost (lost samples,
      *                              holes given up); not the parts the snap length left out
-     * @param requests              request heads parsed
+     * @param requests              request heads parsed (a line that is no request line counts once a
+     *                              server answers it)
      * @param responses             final (non-1xx) response heads parsed, orphans included
      * @param exchanges             exchanges reported, unanswered ones included
      * @param unanswered            exchanges reported without a response
@@ -65,11 +66,14 @@ public final class HttpTracer {
      *                              {@value HttpConnection#MAX_OPEN_EXCHANGES} exchanges open, or
      *                              all open exchanges together held {@value #MAX_HELD_HEAD_BYTES}
      *                              bytes of heads
+     * @param interfaceCopies       segments skipped as copies of one just seen on another interface
+     *                              (a veth and its bridge), not counted as retransmissions
      */
     public record Stats(long segments, long retransmittedSegments, long outOfOrderSegments, long gaps,
                         long requests, long responses, long exchanges, long unanswered, long orphanResponses,
                         long parseErrors, long nonHttpFlows, long flowsEvicted, int flowsActive,
-                        long malformedHeaderLines, long flowsTimedOut, long requestsDropped) {}
+                        long malformedHeaderLines, long flowsTimedOut, long requestsDropped,
+                        long interfaceCopies) {}
 
     /**
      * Head bytes all open exchanges together may hold (their header strings) before new requests
@@ -132,7 +136,8 @@ public final class HttpTracer {
         TcpCounters t = tcp.counters();
         return new Stats(t.segments(), t.retransmittedSegments(), t.outOfOrderSegments(), t.gaps(),
                 requests, responses, exchanges, unanswered, orphanResponses, parseErrors, nonHttpFlows,
-                t.flowsEvicted(), tcp.activeFlows(), malformedHeaderLines, t.flowsTimedOut(), requestsDropped);
+                t.flowsEvicted(), tcp.activeFlows(), malformedHeaderLines, t.flowsTimedOut(), requestsDropped,
+                t.interfaceCopies());
     }
 
     void emit(Exchange exchange) {

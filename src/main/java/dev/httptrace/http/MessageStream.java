@@ -43,6 +43,10 @@ final class MessageStream implements StreamConsumer {
     private long nextSeq;
     private long headTimestamp;
     private long headAck;
+    /** Sequence number of the head's first byte: what an HTTP/0.9 answer had sent before it failed as a head. */
+    private long headSeq;
+    /** The stream's first line failed the strict rules (told to the connection once). */
+    private boolean startNotHttp;
 
     /** The message whose body is being read; null for messages not tracked (orphan responses). */
     private ExchangeInProgress current;
@@ -119,12 +123,18 @@ final class MessageStream implements StreamConsumer {
                     if (!head.begun()) {
                         headTimestamp = ts;
                         headAck = ack;
+                        headSeq = SeqNum.add(seq, i - off);
                     }
                     i += head.feed(buf, i, end - i);
                     nextSeq = SeqNum.add(seq, i - off);
+                    // Not HTTP unless a server answers it: counted when the connection closes with no HTTP seen.
+                    if (origin == Origin.STREAM_START && head.readingLeniently() && !startNotHttp) {
+                        startNotHttp = true;
+                        connection.notHttp(side);
+                    }
                     if (head.state() == HeadParser.DONE) {
                         headDone(nextSeq);
-                    } else if (head.state() == HeadParser.INVALID) {
+                    } else if (head.state() == HeadParser.INVALID && !http09Response(SeqNum.diff(nextSeq, headSeq))) {
                         headInvalid();
                     }
                 }
@@ -142,6 +152,7 @@ final class MessageStream implements StreamConsumer {
                     if (chunked.done()) {
                         messageDone();
                     } else if (chunked.failed()) {
+                        flag(Anomaly.CHUNKED_INVALID);
                         connection.parseError();
                         messageDone();
                         loseFraming();
@@ -207,8 +218,12 @@ final class MessageStream implements StreamConsumer {
             return;
         }
         switch (state) {
-            // A close-delimited body ends here; a body cut short is reported as far as it came.
-            case BODY_CLOSE, BODY_LENGTH, BODY_CHUNKED -> messageDone();
+            // A close-delimited body ends here; a body cut short is reported as far as it came, and flagged.
+            case BODY_CLOSE -> messageDone();
+            case BODY_LENGTH, BODY_CHUNKED -> {
+                flag(Anomaly.BODY_INCOMPLETE);
+                messageDone();
+            }
             default -> { }
         }
         state = State.ENDED;
@@ -224,11 +239,13 @@ final class MessageStream implements StreamConsumer {
         head.release();
     }
 
+    /** Lenient request lines only at a known boundary of a known client's stream: hunting stays strict. */
     private void beginHead(Origin origin) {
         this.origin = origin;
         state = State.HEAD;
         int role = connection.role(side);
-        head.start(role != HttpConnection.SERVER, role != HttpConnection.CLIENT);
+        head.start(role != HttpConnection.SERVER, role != HttpConnection.CLIENT,
+                origin != Origin.RESYNC && role == HttpConnection.CLIENT);
     }
 
     private void headDone(long headEnd) {
@@ -247,23 +264,47 @@ final class MessageStream implements StreamConsumer {
     }
 
     private void requestHead(long headEnd) {
+        if (head.malformedLine != null && origin != Origin.STREAM_START) connection.parseError();
         current = connection.request(side, head, headTimestamp, headEnd);
         currentIsRequest = true;
         provisional = origin == Origin.RESYNC ? current : null;
         if (state == State.UPGRADED) return; // the response that waited for this request switched protocols
-        if (head.transferEncoding) {
-            if (head.chunked) {
-                startChunked();
-            } else { // a request body with no length we can know (RFC 9112 6.3, rule 4)
-                framingError();
-            }
-        } else if (head.contentLengthInvalid) {
-            framingError();
-        } else if (head.contentLength > 0) {
-            startLength(head.contentLength);
-        } else {
+        if (head.malformedLine != null) {
             messageDone();
+            loseFraming();
+            return;
         }
+        frameRequest();
+    }
+
+    /**
+     * Decides how the body of the request just parsed is delimited (RFC 9112 section 6.3). Where
+     * the length cannot be known, a head found by resynchronising loses the framing; at a known
+     * boundary the body is framed as a lenient server would, the message flagged, and parsing goes
+     * on with the next head: chunked wins over Content-Length; an unknown coding is ignored
+     * (Content-Length if valid, else no body); of conflicting lengths the first counts; an invalid
+     * length means no body.
+     */
+    private void frameRequest() {
+        if (head.transferEncoding && head.contentLengthSeen) flag(Anomaly.TRANSFER_ENCODING_WITH_CONTENT_LENGTH);
+        boolean lenient = origin != Origin.RESYNC;
+        if (head.transferEncoding && head.chunked) {
+            startChunked();
+        } else if (head.transferEncoding) { // a request body with no length we can know (rule 4)
+            flag(Anomaly.TRANSFER_ENCODING_UNKNOWN);
+            if (lenient) startLength(Math.max(0, usableContentLength()));
+            else framingError();
+        } else if (head.contentLengthInvalid) {
+            if (lenient) startLength(Math.max(0, usableContentLength()));
+            else framingError();
+        } else {
+            startLength(Math.max(0, head.contentLength));
+        }
+    }
+
+    /** The Content-Length a lenient reader goes by: the first of conflicting values; -1 when absent or not a number. */
+    private long usableContentLength() {
+        return (head.anomalies & Anomaly.CONTENT_LENGTH_INVALID.bit) != 0 ? -1 : head.contentLength;
     }
 
     private void responseHead() {
@@ -351,13 +392,18 @@ final class MessageStream implements StreamConsumer {
         } else if ("HEAD".equals(method) || status == 204 || status == 304) {
             messageDone();
         } else if (head.transferEncoding) {
+            if (head.contentLengthSeen) flag(Anomaly.TRANSFER_ENCODING_WITH_CONTENT_LENGTH);
             if (head.chunked) {
                 startChunked();
             } else {
                 state = State.BODY_CLOSE;
             }
-        } else if (head.contentLengthInvalid) {
+        } else if (head.contentLengthInvalid && origin == Origin.RESYNC) {
             framingError();
+        } else if (head.contentLengthInvalid) { // lenient: the first of conflicting values, else until the close
+            long length = usableContentLength();
+            if (length >= 0) startLength(length);
+            else state = State.BODY_CLOSE;
         } else if (head.contentLength >= 0) {
             startLength(head.contentLength);
         } else {
@@ -401,6 +447,22 @@ final class MessageStream implements StreamConsumer {
         messageDone();
     }
 
+    /**
+     * The server's stream does not begin with a head where an HTTP/0.9 simple request waits for
+     * its answer: the answer is the raw bytes until the close ({@code sent} of them so far).
+     */
+    private boolean http09Response(long sent) {
+        if (origin == Origin.RESYNC || connection.role(side) != HttpConnection.SERVER) return false;
+        ExchangeInProgress x = connection.http09Response(headTimestamp, headAck);
+        if (x == null) return false;
+        head.release();
+        current = x;
+        currentIsRequest = false;
+        state = State.BODY_CLOSE;
+        addBody(Math.max(0, sent));
+        return true;
+    }
+
     private void headInvalid() {
         if (origin == Origin.NEXT_MESSAGE && provisional != null && connection.retract(provisional)) {
             origin = Origin.RESYNC; // it was body after all: framing was never found
@@ -438,6 +500,10 @@ final class MessageStream implements StreamConsumer {
         current = null;
         head.release();
         connection.streamLost(side);
+    }
+
+    private void flag(Anomaly a) {
+        if (current != null) current.flag(a, currentIsRequest);
     }
 
     private void markGap() {

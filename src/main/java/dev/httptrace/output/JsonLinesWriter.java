@@ -71,6 +71,7 @@ public final class JsonLinesWriter implements ExchangeSink, Flushable {
     private static final SerializedString TCP = s("tcp"), IPV4 = s("ipv4"), IPV6 = s("ipv6"),
             HTTP_NAME = s("http"), REDACTED = s(OutputOptions.REDACTED);
 
+    private static final SerializedString ANOMALIES = s("anomalies"), MALFORMED_REQUEST = s("malformed_request");
     private static final int MAX_SLICE_BUF = 16 * 1024;
     private static final int NAME_CACHE_MAX = 1024;
     private static final String USER_AGENT_NAME = "user-agent";
@@ -179,7 +180,7 @@ public final class JsonLinesWriter implements ExchangeSink, Flushable {
         endpoint(CLIENT, x.client());
         endpoint(SERVER, x.server());
 
-        url(rq);
+        if (rq.target() != null) url(rq); // a malformed request line has no target
 
         List<Header> rqHeaders = rq.headers();
         int rqCount = rqHeaders == null ? 0 : rqHeaders.size();
@@ -190,18 +191,14 @@ public final class JsonLinesWriter implements ExchangeSink, Flushable {
         g.writeStartObject();
         g.writeFieldName(REQUEST);
         g.writeStartObject();
-        g.writeFieldName(METHOD);
-        text(rq.method() == null ? "" : rq.method());
+        method(rq.method());
         headers(rqHeaders, rqCount, requestNames);
         body(rq.bodySize());
         g.writeEndObject();
         if (rs != null) {
             g.writeFieldName(RESPONSE);
             g.writeStartObject();
-            g.writeFieldName(STATUS_CODE);
-            g.writeNumber(rs.statusCode());
-            g.writeFieldName(REASON);
-            text(rs.reason() == null ? "" : rs.reason());
+            status(rs);
             List<Header> rsHeaders = rs.headers();
             int rsCount = rsHeaders == null ? 0 : rsHeaders.size();
             responseNames = names(rsHeaders, rsCount, responseNames);
@@ -232,10 +229,49 @@ public final class JsonLinesWriter implements ExchangeSink, Flushable {
             g.writeFieldName(UNANSWERED);
             text(t.unanswered());
         }
+        anomalies(t);
+        malformedRequest(t);
         g.writeEndObject();
 
         g.writeEndObject();
         g.writeRaw('\n');
+    }
+
+    /** The method; null when the request line could not be parsed. */
+    private void method(String method) throws IOException {
+        gen.writeFieldName(METHOD);
+        if (method == null) {
+            gen.writeNull();
+        } else {
+            text(method);
+        }
+    }
+
+    /** Status code and reason; neither for the answer to an HTTP/0.9 request, which has no status line. */
+    private void status(Response rs) throws IOException {
+        if (rs.statusCode() == 0) return;
+        gen.writeFieldName(STATUS_CODE);
+        gen.writeNumber(rs.statusCode());
+        gen.writeFieldName(REASON);
+        text(rs.reason() == null ? "" : rs.reason());
+    }
+
+    /** httptrace.anomalies: what was wrong with the messages' framing, only when something was. */
+    private void anomalies(TraceInfo t) throws IOException {
+        if (t == null || t.anomalies().isEmpty()) return;
+        gen.writeFieldName(ANOMALIES);
+        gen.writeStartArray();
+        for (String a : t.anomalies()) {
+            gen.writeString(a);
+        }
+        gen.writeEndArray();
+    }
+
+    /** httptrace.malformed_request: the request line as sent, only when it could not be parsed. */
+    private void malformedRequest(TraceInfo t) throws IOException {
+        if (t == null || t.malformedRequest() == null) return;
+        gen.writeFieldName(MALFORMED_REQUEST);
+        text(t.malformedRequest());
     }
 
     private void endpoint(SerializedString field, Exchange.Endpoint e) throws IOException {

@@ -135,12 +135,16 @@ public final class TextWriter implements ExchangeSink, Flushable {
         }
         alignRight(b, from, SIZE_WIDTH + 1);
         b.append(' ');
-        String tg = rq.target() == null ? "" : rq.target();
-        if (!options.showSecrets()) {
-            target.parse(rq.method(), tg);
-            tg = target.redactedOriginal();
+        if (t != null && t.malformedRequest() != null) {
+            malformed(t.malformedRequest(), b);
+        } else {
+            String tg = rq.target() == null ? "" : rq.target();
+            if (!options.showSecrets()) {
+                target.parse(rq.method(), tg);
+                tg = target.redactedOriginal();
+            }
+            escaped(tg, b);
         }
-        escaped(tg, b);
         if (rs == null) {
             b.append(" [unanswered: ");
             escaped(t == null || t.unanswered() == null ? "unknown" : t.unanswered(), b);
@@ -155,6 +159,7 @@ public final class TextWriter implements ExchangeSink, Flushable {
         if (t != null && t.upgraded()) {
             b.append(" [upgraded]");
         }
+        anomalies(t, b);
         if (t != null && t.retransmissions() > 0) {
             b.append(" [retransmissions: ").append(t.retransmissions()).append(']');
         }
@@ -223,6 +228,8 @@ public final class TextWriter implements ExchangeSink, Flushable {
         }
         if (rs == null) {
             b.append("---");
+        } else if (code == 0) {
+            b.append("0.9"); // the answer to an HTTP/0.9 request has no status line
         } else {
             if (code < 100) {
                 b.append(code < 10 ? "  " : " ");
@@ -267,6 +274,20 @@ public final class TextWriter implements ExchangeSink, Flushable {
             b.append('0');
         }
         b.append(frac);
+    }
+
+    /** A request line that could not be parsed, as sent. */
+    private static void malformed(String line, StringBuilder b) {
+        b.append("[malformed request: ");
+        escaped(line, b);
+        b.append(']');
+    }
+
+    private static void anomalies(TraceInfo t, StringBuilder b) {
+        if (t == null || t.anomalies().isEmpty()) return;
+        b.append(" [anomalies: ");
+        escaped(String.join(", ", t.anomalies()), b);
+        b.append(']');
     }
 
     /**

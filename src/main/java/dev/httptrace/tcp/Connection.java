@@ -22,6 +22,7 @@ public final class Connection {
     private int initiator = -1;
     long lastSeenNanos;
     long retransmissions;
+    final InterfaceCopies copies = new InterfaceCopies();
     boolean closed;
     boolean watched;
 
@@ -45,7 +46,7 @@ public final class Connection {
         initiator = ack ? 1 - side : side;
     }
 
-    /** Interface of the first segment seen. */
+    /** Interface of the first segment seen (a copy of it seen on another interface later does not change it). */
     public int ifindex() { return ifindex; }
 
     public boolean ipv6() { return ipv6; }

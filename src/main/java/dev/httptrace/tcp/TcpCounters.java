@@ -8,6 +8,7 @@ public final class TcpCounters {
     long gaps;
     long flowsEvicted;
     long flowsTimedOut;
+    long interfaceCopies;
 
     /** Segments accepted. */
     public long segments() { return segments; }
@@ -23,6 +24,9 @@ public final class TcpCounters {
 
     /** Connections evicted because the flow table was full. */
     public long flowsEvicted() { return flowsEvicted; }
+
+    /** Segments skipped as copies of one just seen on another interface (veth and bridge), not retransmissions. */
+    public long interfaceCopies() { return interfaceCopies; }
 
     /** Connections dropped after the idle timeout. */
     public long flowsTimedOut() { return flowsTimedOut; }

@@ -48,6 +48,10 @@ public final class TcpTracker {
         latestTimestamp = Math.max(latestTimestamp, ts);
         ConnectionKey key = ConnectionKey.of(s);
         Connection c = flows.get(key);
+        if (c != null && c.copies.isCopy(s, c.sideOf(s))) {
+            counters.interfaceCopies++; // the same packet on its way through another interface: nothing new
+            return;
+        }
         boolean syn = s.has(Segment.SYN);
         if (c != null && syn && !s.has(Segment.ACK)) {
             StreamReassembler stream = c.streams[c.sideOf(s)];
@@ -60,6 +64,7 @@ public final class TcpTracker {
             // A FIN, RST or bare segment of a connection not tracked carries nothing to start from.
             if (!syn && s.payloadLength() == 0) return;
             c = open(key, s);
+            c.copies.isCopy(s, 0); // remembered, so that its copies on other interfaces are known
         }
         c.lastSeenNanos = Math.max(c.lastSeenNanos, ts);
         int side = c.sideOf(s);

@@ -6,7 +6,8 @@
  * {@link dev.httptrace.tcp.ConnectionKey}), and a {@link dev.httptrace.tcp.StreamReassembler}
  * per direction puts bytes back in sequence order for a {@link dev.httptrace.tcp.StreamConsumer}:
  * retransmissions skipped, out-of-order segments held, losses reported as gaps of a known
- * length. It knows nothing of HTTP; the layer above supplies a
+ * length. Copies of a segment seen moments later on another interface (a veth and its bridge)
+ * are told from retransmissions ({@code InterfaceCopies}) and skipped. It knows nothing of HTTP; the layer above supplies a
  * {@link dev.httptrace.tcp.ConnectionHandler} for each connection.
  */
 package dev.httptrace.tcp;

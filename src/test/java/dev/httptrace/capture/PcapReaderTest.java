@@ -328,6 +328,38 @@ class PcapReaderTest {
     }
 
     @Test
+    void aHostileBlockLengthCostsNoMoreMemoryThanTheFileHolds() throws IOException {
+        // A pcapng block and a pcap record each claiming 16 MiB, in files of a few hundred bytes.
+        Frames.Pcapng ng = new Frames.Pcapng(LE).idb(1, null);
+        byte[] pcapng = Frames.concat(ng.bytes(),
+                ByteBuffer.allocate(8).order(LE).putInt(6).putInt(PcapReader.MAX_BLOCK - 4).array(), new byte[200]);
+        byte[] pcap = new Frames.Pcap(LE, false, 1, -1)
+                .raw(ByteBuffer.allocate(16).order(LE).putInt(1).putInt(0).putInt(PcapReader.MAX_BLOCK).putInt(PcapReader.MAX_BLOCK).array())
+                .raw(new byte[200]).bytes();
+        for (byte[] file : List.of(pcapng, pcap)) {
+            try (PcapReader r = new PcapReader(new ByteArrayInputStream(file))) {
+                assertNull(r.next());
+                assertEquals(1, r.stats().malformed());
+                assertEquals(64 * 1024, r.bufferCapacity(), "the buffer did not grow to the claimed length");
+            }
+        }
+    }
+
+    @Test
+    void interfaceDescriptionsAndTheirNamesAreBounded() {
+        Frames.Pcapng ng = new Frames.Pcapng(LE).idb(1, "x".repeat(5000));
+        for (int i = 1; i < PcapReader.MAX_INTERFACES + 10; i++) {
+            ng.idb(1, null);
+        }
+        ng.epb(0, 1, eth4(req4()));
+        Read r = read(ng.bytes());
+        assertEquals(PcapReader.MAX_INTERFACE_NAME, r.reader().interfaceName(1).length());
+        assertNull(r.reader().interfaceName(PcapReader.MAX_INTERFACES + 1));
+        assertEquals(List.of(), r.described(), "reading stopped at the first interface too many");
+        assertEquals(1, r.stats().malformed());
+    }
+
+    @Test
     void gzipCompressedFiles() throws IOException {
         byte[] file = new Frames.Pcap(1).add(T, eth4(req4())).bytes();
         ByteArrayOutputStream gz = new ByteArrayOutputStream();

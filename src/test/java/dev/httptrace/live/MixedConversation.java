@@ -27,6 +27,9 @@ import java.util.stream.Collectors;
  * <li><b>scripted cases</b>: raw bytes from a {@link RawClient} to a {@link ScriptedServer},
  *     each written with a purpose (framing rules, segmentation, text in bodies that looks
  *     like HTTP), with the exchange httptrace must report for each ({@link Expected});
+ * <li><b>hostile cases</b>: request lines and framing a parsing server refuses (HTTP/0.9,
+ *     targets with spaces, malformed lines, invalid lengths, request smuggling), answered by
+ *     a {@link CannedServer} as real servers answer them, one connection each;
  * <li><b>ordinary traffic</b>: curl and the JDK HttpClient against the JDK HttpServer
  *     ({@link TestServer}), counted per request.
  * </ul>
@@ -50,24 +53,40 @@ final class MixedConversation implements AutoCloseable {
      */
     record Expected(int serverPort, String method, String target, String version, Integer status,
                     long requestBody, long responseBody, String unanswered, boolean upgraded, boolean truncated,
-                    String why) {
+                    String why, List<String> anomalies) {
+        Expected(int serverPort, String method, String target, String version, Integer status, long requestBody,
+                 long responseBody, String unanswered, boolean upgraded, boolean truncated, String why) {
+            this(serverPort, method, target, version, status, requestBody, responseBody, unanswered, upgraded,
+                    truncated, why, List.of());
+        }
+
         /** One line with everything compared: how records and expectations are matched. */
         String line() {
             return describe(serverPort, method, target, version, status, requestBody, responseBody, unanswered,
-                    upgraded, truncated);
+                    upgraded, truncated) + anomalyText(anomalies);
         }
+    }
+
+    private static String anomalyText(List<String> anomalies) {
+        return anomalies.isEmpty() ? "" : " | " + anomalies;
     }
 
     /** The same line for a JSON record as {@link Expected#line()} gives for an expectation. */
     static String line(JsonNode r) {
         JsonNode response = r.at("/http/response");
+        List<String> anomalies = new ArrayList<>();
+        r.at("/httptrace/anomalies").forEach(a -> anomalies.add(a.asText()));
+        if (!r.at("/httptrace/malformed_request").isMissingNode()) {
+            anomalies.add("malformed_request: " + r.at("/httptrace/malformed_request").asText());
+        }
         return describe(r.at("/server/port").asInt(), r.at("/http/request/method").asText(),
                 r.at("/url/original").asText(), r.at("/network/protocol/version").asText(),
-                response.isMissingNode() ? null : response.get("status_code").asInt(),
+                response.isMissingNode() ? null : response.path("status_code").asInt(0),
                 r.at("/http/request/body/size").asLong(),
                 response.isMissingNode() ? 0 : response.at("/body/size").asLong(),
                 r.at("/httptrace/unanswered").isMissingNode() ? null : r.at("/httptrace/unanswered").asText(),
-                r.at("/httptrace/upgraded").asBoolean(), r.at("/httptrace/truncated").asBoolean());
+                r.at("/httptrace/upgraded").asBoolean(), r.at("/httptrace/truncated").asBoolean())
+                + anomalyText(anomalies);
     }
 
     private static String describe(int port, String method, String target, String version, Integer status,
@@ -80,6 +99,8 @@ final class MixedConversation implements AutoCloseable {
 
     private final ScriptedServer scripted4;
     private final ScriptedServer scripted6;
+    private final CannedServer canned4;
+    private final CannedServer canned6;
     private final TestServer ordinary4;
     private final TestServer ordinary6;
     private final boolean hugeHeader;
@@ -92,13 +113,16 @@ final class MixedConversation implements AutoCloseable {
         this.hugeHeader = hugeHeader;
         scripted4 = new ScriptedServer("127.0.0.1", MixedConversation::route);
         scripted6 = new ScriptedServer("::1", MixedConversation::route);
+        canned4 = new CannedServer("127.0.0.1");
+        canned6 = new CannedServer("::1");
         ordinary4 = new TestServer("127.0.0.1");
         ordinary6 = new TestServer("::1");
     }
 
     /** Every server port, scripted ones first. */
     List<Integer> ports() {
-        return List.of(scripted4.port(), scripted6.port(), ordinary4.port(), ordinary6.port());
+        return List.of(scripted4.port(), scripted6.port(), canned4.port(), canned6.port(), ordinary4.port(),
+                ordinary6.port());
     }
 
     /** A listening server the tcpdump filter matches (for {@link Tcpdump#stopAfterSentinel}). */
@@ -107,7 +131,11 @@ final class MixedConversation implements AutoCloseable {
     }
 
     List<Integer> scriptedPorts() {
-        return List.of(scripted4.port(), scripted6.port());
+        return List.of(scripted4.port(), scripted6.port(), canned4.port(), canned6.port());
+    }
+
+    List<Integer> hostilePorts() {
+        return List.of(canned4.port(), canned6.port());
     }
 
     List<Integer> ordinaryPorts() {
@@ -215,9 +243,91 @@ final class MixedConversation implements AutoCloseable {
             upgradeConnection(server);
             unansweredConnection(server);
         }
+        for (CannedServer server : List.of(canned4, canned6)) {
+            hostileConnections(server);
+        }
         for (ScriptedServer server : List.of(scripted4, scripted6)) {
             assertEquals(List.of(), server.failures(), "scripted server errors");
         }
+        for (CannedServer server : List.of(canned4, canned6)) {
+            assertEquals(List.of(), server.failures(), "canned server errors");
+        }
+    }
+
+    // ---------------------------------------------------------------- hostile cases
+
+    private static final String BAD_REQUEST =
+            "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 11\r\nConnection: close\r\n\r\nbad request";
+    private static final String NOT_ALLOWED =
+            "HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    private static final String OK_CLOSE = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok";
+
+    /**
+     * One connection per case: the client's bytes in one segment, the server's answer, the close.
+     * What httptrace must report follows the lenient reading of RFC 9112 the README documents.
+     */
+    private void hostileConnections(CannedServer server) throws Exception {
+        int port = server.port();
+        canned(server, "CONNECT mail.example:25 / HTTP/1.0\r\n\r\n", NOT_ALLOWED);
+        hostile(port, "CONNECT", "mail.example:25 /", "1.0", 405, 0, 0, "request-target with a space, answered 405",
+                "request.target_with_space");
+        canned(server, "GET HTTP/1.1\r\nHost: h\r\n\r\n", BAD_REQUEST);
+        hostile(port, "GET", "", "1.1", 400, 0, 11, "empty request-target, answered 400", "request.target_empty");
+        canned(server, "GET /nine\r\n", "<html>HTTP/0.9 answer</html>\n");
+        hostile(port, "GET", "/nine", "0.9", 0, 0, 29, "HTTP/0.9 simple request: the answer is the bytes until the close");
+        canned(server, "get /lower-case HTTP/1.1\r\nHost: h\r\n\r\n", NOT_ALLOWED);
+        hostile(port, "get", "/lower-case", "1.1", 405, 0, 0, "lower-case method (a token, so a method), answered 405");
+        canned(server, "PURGE /extension HTTP/1.1\r\nHost: h\r\n\r\n", OK_CLOSE);
+        hostile(port, "PURGE", "/extension", "1.1", 200, 0, 2, "extension method");
+        String junk = "\u0001\u0002 not a request \u00ff";
+        canned(server, junk + "\r\nHost: h\r\n\r\n", BAD_REQUEST);
+        // Bytes that are not UTF-8 show as U+FFFD, as everywhere in a record.
+        expected.add(new Expected(port, null, "", "", 400, 0, 11, null, false, false,
+                "bytes that are no request line, answered 400",
+                List.of("malformed_request: " + junk.replace('\u00ff', '\ufffd'))));
+        canned(server, "POST /length-negative HTTP/1.1\r\nHost: h\r\nContent-Length: -5\r\n\r\n", BAD_REQUEST);
+        hostile(port, "POST", "/length-negative", "1.1", 400, 0, 11, "negative Content-Length: no body, answered 400",
+                "request.content_length_invalid");
+        canned(server, "POST /length-conflict HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nContent-Length: 30\r\n\r\nabc",
+                BAD_REQUEST);
+        hostile(port, "POST", "/length-conflict", "1.1", 400, 3, 11,
+                "two different Content-Length headers: the first frames the body, answered 400",
+                "request.content_length_conflict");
+        canned(server, "POST /chunk-huge HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n1ffffffffffffffff\r\n",
+                BAD_REQUEST);
+        hostile(port, "POST", "/chunk-huge", "1.1", 400, 0, 11, "chunk size beyond 2^64, answered 400",
+                "request.chunked_invalid");
+        canned(server, "GET /fold HTTP/1.1\r\nHost: h\r\nX-Folded: one\r\n two\r\n\r\n", OK_CLOSE);
+        hostile(port, "GET", "/fold", "1.1", 200, 0, 2, "obsolete line folding", "request.obs_fold");
+        String smuggle = "POST /smuggle HTTP/1.1\r\nHost: h\r\nContent-Length: 44\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + "0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: h\r\n\r\n";
+        canned(server, smuggle, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok" + NOT_ALLOWED);
+        hostile(port, "POST", "/smuggle", "1.1", 200, 0, 2,
+                "request smuggling (Transfer-Encoding and Content-Length): chunked wins, a second request follows",
+                "request.transfer_encoding_with_content_length");
+        hostile(port, "GET", "/smuggled", "1.1", 405, 0, 0, "the request smuggled after the chunked body");
+        canned(server, "POST /coding-unknown HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: xchunked\r\nContent-Length: 2\r\n\r\nhi",
+                "HTTP/1.1 501 Not Implemented\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        hostile(port, "POST", "/coding-unknown", "1.1", 501, 2, 0,
+                "unknown transfer coding beside Content-Length: the length frames the body, answered 501",
+                "request.transfer_encoding_unknown", "request.transfer_encoding_with_content_length");
+        canned(server, "GET /cut-short HTTP/1.1\r\nHost: h\r\n\r\n", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhell");
+        hostile(port, "GET", "/cut-short", "1.1", 200, 0, 4, "response body cut short by the close: 4 bytes of 5",
+                "response.body_incomplete");
+    }
+
+    private static void canned(CannedServer server, String request, String answer) throws Exception {
+        server.next(request, answer);
+        try (RawClient c = new RawClient(server.address())) {
+            c.write(request.getBytes(StandardCharsets.ISO_8859_1));
+            assertArrayEquals(answer.getBytes(StandardCharsets.ISO_8859_1), c.readToEnd());
+        }
+    }
+
+    private void hostile(int port, String method, String target, String version, int status, long requestBody,
+                         long responseBody, String why, String... anomalies) {
+        expected.add(new Expected(port, method, target, version, status, requestBody, responseBody, null, false, false,
+                why, List.of(anomalies)));
     }
 
     private void keepAliveConnection(ScriptedServer server) throws Exception {
@@ -428,6 +538,8 @@ final class MixedConversation implements AutoCloseable {
         closed = true;
         scripted4.close();
         scripted6.close();
+        canned4.close();
+        canned6.close();
         ordinary4.close();
         ordinary6.close();
     }

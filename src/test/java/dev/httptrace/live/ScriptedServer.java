@@ -127,18 +127,24 @@ final class ScriptedServer implements AutoCloseable {
 
     /** Listens on {@code loopbackAddress} (127.0.0.1 or ::1), answering each request with {@code routes}. */
     ScriptedServer(String loopbackAddress, Function<Request, Reply> routes) {
+        listener = listen(loopbackAddress, 64);
+        this.routes = routes;
+        acceptor = Thread.ofPlatform().daemon().name("scripted-accept-" + port()).start(this::acceptLoop);
+    }
+
+    /** A listening socket on {@code loopbackAddress} (127.0.0.1 or ::1; nothing else), port chosen by the kernel. */
+    static ServerSocket listen(String loopbackAddress, int backlog) {
         try {
             InetAddress address = InetAddress.getByName(loopbackAddress);
             if (!address.isLoopbackAddress()) {
                 throw new IllegalArgumentException("loopback only: " + loopbackAddress);
             }
-            listener = new ServerSocket();
-            listener.bind(new InetSocketAddress(address, 0), 64);
+            ServerSocket listener = new ServerSocket();
+            listener.bind(new InetSocketAddress(address, 0), backlog);
+            return listener;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        this.routes = routes;
-        acceptor = Thread.ofPlatform().daemon().name("scripted-accept-" + port()).start(this::acceptLoop);
     }
 
     int port() {

@@ -68,10 +68,35 @@ final class Fixtures {
         boolean gap;
         long retransmissions;
         boolean upgraded;
+        List<String> anomalies = List.of();
+        String malformedRequest;
 
         X unanswered(String why) {
             answered = false;
             unanswered = why;
+            return this;
+        }
+
+        /** A request line that could not be parsed, answered 400. */
+        X malformed(String line) {
+            malformedRequest = line;
+            method = null;
+            target = null;
+            version = null;
+            requestHeaders = new ArrayList<>();
+            status = 400;
+            reason = "Bad Request";
+            return this;
+        }
+
+        /** HTTP/0.9: GET /path, answered by the raw bytes until the close. */
+        X http09() {
+            version = "0.9";
+            requestHeaders = new ArrayList<>();
+            status = 0;
+            reason = "";
+            responseVersion = "0.9";
+            responseHeaders = new ArrayList<>();
             return this;
         }
 
@@ -82,7 +107,8 @@ final class Fixtures {
                     requestTruncated, requestBody);
             Response rs = answered ? new Response(requestTime + responseDelay, status, reason, responseVersion,
                     List.copyOf(responseHeaders), responseTruncated, responseBody) : null;
-            TraceInfo t = new TraceInfo(answered ? null : unanswered, gap, retransmissions, upgraded);
+            TraceInfo t = new TraceInfo(answered ? null : unanswered, gap, retransmissions, upgraded,
+                    anomalies, malformedRequest);
             return new Exchange(ifindex, c.length == 16, new Endpoint(c, clientPort), new Endpoint(s, serverPort),
                     rq, rs, t);
         }

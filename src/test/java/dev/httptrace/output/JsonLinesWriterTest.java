@@ -213,6 +213,34 @@ class JsonLinesWriterTest {
     }
 
     @Test
+    void anomaliesAndMalformedRequestAreWrittenOnlyWhenThereAreAny() {
+        JsonNode plain = json(x().build());
+        assertTrue(plain.at("/httptrace/anomalies").isMissingNode());
+        assertTrue(plain.at("/httptrace/malformed_request").isMissingNode());
+        JsonNode j = json(f -> f.anomalies = List.of("request.content_length_invalid", "response.body_incomplete"));
+        assertEquals("[\"request.content_length_invalid\",\"response.body_incomplete\"]", j.at("/httptrace/anomalies").toString());
+    }
+
+    @Test
+    void malformedRequestHasANullMethodNoUrlNoVersionAndTheRawLine() {
+        JsonNode j = json(f -> f.malformed("\u0016\u0003\u0001 junk"));
+        assertTrue(j.at("/http/request/method").isNull());
+        assertTrue(j.at("/url").isMissingNode());
+        assertTrue(j.at("/network/protocol/version").isMissingNode());
+        assertEquals("\u0016\u0003\u0001 junk", j.at("/httptrace/malformed_request").asText());
+        assertEquals(400, j.at("/http/response/status_code").asInt());
+    }
+
+    @Test
+    void http09HasVersion09AndAResponseWithoutStatus() {
+        JsonNode j = json(f -> f.http09());
+        assertEquals("0.9", j.at("/network/protocol/version").asText());
+        assertTrue(j.at("/http/response/status_code").isMissingNode());
+        assertTrue(j.at("/http/response/reason").isMissingNode());
+        assertEquals(5, j.at("/http/response/body/size").asInt());
+    }
+
+    @Test
     void absoluteFormTarget() {
         JsonNode u = json(f -> f.target = "HTTP://Example.com:8080/a/b?x=1&y").at("/url");
         assertEquals("HTTP://Example.com:8080/a/b?x=1&y", u.at("/original").asText());

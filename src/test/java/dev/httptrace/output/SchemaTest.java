@@ -49,10 +49,35 @@ class SchemaTest {
         assertFalse(SchemaValidator.errors(line).isEmpty(), "schema accepted: " + line);
     }
 
+    private static ObjectNode record(Fixtures.X x) throws Exception {
+        return (ObjectNode) SchemaValidator.MAPPER.readTree(JsonLinesWriterTest.write(OutputOptions.defaults(), x.build()));
+    }
+
+    private static Fixtures.X anomalous() {
+        Fixtures.X x = Fixtures.x();
+        x.anomalies = java.util.List.of("request.content_length_invalid", "response.body_incomplete");
+        return x;
+    }
+
     @Test
     void goodRecordsPass() throws Exception {
         assertTrue(SchemaValidator.errors(good().toString()).isEmpty());
         assertTrue(SchemaValidator.errors(goodUnanswered().toString()).isEmpty());
+        assertEquals(java.util.List.of(), SchemaValidator.errors(record(Fixtures.x().malformed("\u0016\u0003")).toString()));
+        assertEquals(java.util.List.of(), SchemaValidator.errors(record(Fixtures.x().http09()).toString()));
+        assertEquals(java.util.List.of(), SchemaValidator.errors(record(anomalous()).toString()));
+    }
+
+    @Test
+    void malformedRequestsAnomaliesAndHttp09AreHeldToTheirForm() throws Exception {
+        assertRejected(record(anomalous()), o -> ((com.fasterxml.jackson.databind.node.ArrayNode) o.at("/httptrace/anomalies")).add("request.made_up"));
+        assertRejected(record(anomalous()), o -> ((ObjectNode) o.get("httptrace")).putArray("anomalies"));
+        assertRejected(record(Fixtures.x().malformed("x")), o -> ((ObjectNode) o.at("/http/request")).put("method", "GET"));
+        assertRejected(record(Fixtures.x().malformed("x")), o -> o.putObject("url").put("original", "/"));
+        assertRejected(good(), o -> ((ObjectNode) o.at("/http/request")).putNull("method"));
+        assertRejected(good(), o -> o.remove("url"));
+        assertRejected(good(), o -> ((ObjectNode) o.at("/network/protocol")).remove("version"));
+        assertRejected(record(Fixtures.x().http09()), o -> ((ObjectNode) o.at("/network/protocol")).put("version", "0.8"));
     }
 
     @Test

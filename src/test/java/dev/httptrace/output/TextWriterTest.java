@@ -10,6 +10,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
+import java.util.List;
 import java.util.Set;
 import java.util.function.Consumer;
 
@@ -185,5 +186,13 @@ class TextWriterTest {
         TextWriter w = new TextWriter(closed, LO, ZoneOffset.UTC, false);
         w.exchange(x().build());
         assertThrows(IOException.class, w::flush);
+    }
+
+    @Test
+    void malformedRequestsHttp09AndAnomaliesAreShown() {
+        assertTrue(text(f -> f.malformed("\u0016junk")).contains("[malformed request: \\x16junk] -> 400 Bad Request"),
+                text(f -> f.malformed("\u0016junk")));
+        assertTrue(text(f -> f.http09()).contains("GET /hello?x=1 -> HTTP/0.9 "), text(f -> f.http09()));
+        assertTrue(text(f -> f.anomalies = List.of("request.obs_fold")).contains(" [anomalies: request.obs_fold]"));
     }
 }

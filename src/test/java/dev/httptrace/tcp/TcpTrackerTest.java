@@ -87,6 +87,59 @@ class TcpTrackerTest {
         assertEquals(5, tracker.counters().segments());
     }
 
+    /** The same packet seen {@code afterNanos} later on interface {@code ifindex}. */
+    private static Segment seenOn(Segment s, int ifindex, long afterNanos) {
+        return new Segment(s.timestampNanos() + afterNanos, ifindex, s.srcAddr(), s.dstAddr(), s.srcPort(), s.dstPort(),
+                s.seq(), s.ack(), s.flags(), s.payloadLength(), s.payload());
+    }
+
+    @Test
+    @DisplayName("each packet seen again on a bridge moments later is a copy, not a retransmission")
+    void copiesOnAnotherInterface() {
+        List<Segment> s = Conversation.create().handshake().client("GET / HTTP/1.1\r\n\r\n")
+                .server("HTTP/1.1 200 OK\r\n\r\n").clientFin().serverFin().segments();
+        for (Segment x : s) {
+            tracker.accept(x);                  // the veth
+            tracker.accept(seenOn(x, 7, 20_000)); // the bridge, 20 µs later
+        }
+        assertEquals(0, tracker.counters().retransmittedSegments());
+        // The last FIN closes the connection: its copy finds none and is ignored like any stray FIN.
+        assertEquals(s.size() - 1, tracker.counters().interfaceCopies());
+        assertEquals(0, recorder.connections.getFirst().retransmissions());
+        assertEquals(1, recorder.connections.getFirst().ifindex(), "the interface the connection was first seen on");
+        assertEquals("GET / HTTP/1.1\r\n\r\n", recorder.streams.getFirst()[0].text());
+        assertEquals(List.of("FIN"), recorder.closes);
+    }
+
+    @Test
+    @DisplayName("a real retransmission stays one, on one interface or on both")
+    void retransmissionsAreNotCopies() {
+        List<Segment> s = Conversation.create().handshake().client("a").segments();
+        Segment data = s.get(2);
+        feed(s);
+        tracker.accept(seenOn(data, 7, 10_000));          // copy on the bridge
+        tracker.accept(seenOn(data, 1, 200_000_000));     // retransmitted after the RTO on the veth...
+        tracker.accept(seenOn(data, 7, 200_010_000));     // ...and its copy on the bridge
+        tracker.accept(seenOn(data, 7, 900_000_000));     // again, seen only on the bridge, long after
+        assertEquals(2, tracker.counters().retransmittedSegments());
+        assertEquals(2, tracker.counters().interfaceCopies());
+        assertEquals(2, recorder.connections.getFirst().retransmissions());
+    }
+
+    @Test
+    @DisplayName("a different segment on another interface is no copy: sequence, acknowledgement, flags and length must match")
+    void onlyExactCopies() {
+        List<Segment> s = Conversation.create().handshake().client("ab").segments();
+        Segment data = s.get(2);
+        feed(s);
+        tracker.accept(new Segment(data.timestampNanos() + 1000, 7, data.srcAddr(), data.dstAddr(), data.srcPort(),
+                data.dstPort(), data.seq(), data.ack() + 1, data.flags(), 2, data.payload()));
+        tracker.accept(new Segment(data.timestampNanos() + 2000, 7, data.srcAddr(), data.dstAddr(), data.srcPort(),
+                data.dstPort(), data.seq(), data.ack(), data.flags(), 1, new byte[] {'a'}));
+        assertEquals(0, tracker.counters().interfaceCopies());
+        assertEquals(2, tracker.counters().retransmittedSegments());
+    }
+
     @Test
     @DisplayName("a full table evicts the least recently active connection, and counts it")
     void lruEviction() {

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 
 /** The exit summary: status classes, latency percentiles, slowest exchanges, frequent paths; bounded memory. */
 class SummaryTest {
-    private static final HttpTracer.Stats TRACER = new HttpTracer.Stats(10, 0, 0, 0, 3, 3, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    private static final HttpTracer.Stats TRACER = new HttpTracer.Stats(10, 0, 0, 0, 3, 3, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 
     static Exchange ex(String target, int status, long latencyNanos) {
         var rq = new Exchange.Request(1_000_000_000L, "GET", target, "1.1", List.of(), false, 0);

@@ -22,7 +22,7 @@ CLANG_BPF_SYS_INCLUDES = $(shell clang -v -E - </dev/null 2>&1 \
 
 JAVA_SOURCES := $(shell find src/main -type f -not -path 'src/main/c/*')
 
-.PHONY: all deps native jar test fuzz clean
+.PHONY: all deps native jar test fuzz bench clean
 
 all: jar
 
@@ -70,6 +70,11 @@ fuzz: | jdk
 			|| { tail -n 60 $(BUILD)/fuzz.log; echo "fuzzing $$t found a failure (see above)"; exit 1; }; \
 		grep -E '^Done [0-9]+ runs' $(BUILD)/fuzz.log || true; \
 	done
+
+# What tracing costs a loaded nginx on loopback, next to tcpdump, httpry and tshark (as root;
+# BENCH_SCENARIOS, BENCH_ROUNDS, BENCH_SECONDS, BENCH_SOAK, HTTPTRACE_DIR: see BENCHMARKS.md).
+bench:
+	scripts/bench
 
 .PHONY: jdk
 jdk:

@@ -83,7 +83,7 @@ bench:
 JMH_ARGS ?= -f 1 -wi 3 -w 2s -i 5 -r 2s -prof gc
 JMH_BENCHMARKS ?=
 jmh: | jdk
-	nice -n 19 $(MVN) -Pjmh -DskipTests test-compile \
+	JAVA_HOME=$(JDK) nice -n 19 mvn -B -q -Pjmh -DskipTests test-compile \
 		org.apache.maven.plugins:maven-dependency-plugin:3.8.1:build-classpath \
 		-Dmdep.includeScope=test -Dmdep.outputFile=$(CURDIR)/$(BUILD)/jmh.classpath
 	flock /tmp/httptrace-bench.lock $(JDK)/bin/java \

@@ -36,7 +36,7 @@ CLANG_BPF_SYS_INCLUDES = $(shell clang -v -E - </dev/null 2>&1 \
 
 JAVA_SOURCES := $(shell find src/main -type f -not -path 'src/main/c/*')
 
-.PHONY: all deps native jar doc install test fuzz clean
+.PHONY: all deps native jar doc install test fuzz bench jmh clean
 
 all: jar doc
 
@@ -116,6 +116,26 @@ fuzz:
 
 # In the recipes that need a JDK (not a phony prerequisite: 'make -q jar' must be able to say "up to date").
 JDK_CHECK = @test -n "$(JDK)" || { echo "httptrace: no JDK >= 22 found; install one or set JAVA_HOME" >&2; exit 1; }
+
+# What tracing costs a loaded nginx on loopback, next to tcpdump, httpry and tshark (as root;
+# BENCH_SCENARIOS, BENCH_ROUNDS, BENCH_SECONDS, BENCH_SOAK, HTTPTRACE_DIR: see BENCHMARKS.md).
+bench:
+	scripts/bench
+
+# JMH microbenchmarks (src/jmh/java, Maven profile jmh): head parser, reassembly + pairing,
+# JSON writer; exchanges/s and bytes allocated per exchange (gc.alloc.rate.norm). Short by
+# default; longer: make jmh JMH_ARGS='-f 3 -wi 5 -w 5s -i 10 -r 5s -prof gc'. Pick
+# benchmarks with JMH_BENCHMARKS=HeadParser (a regular expression).
+JMH_ARGS ?= -f 1 -wi 3 -w 2s -i 5 -r 2s -prof gc
+JMH_BENCHMARKS ?=
+jmh:
+	$(JDK_CHECK)
+	JAVA_HOME=$(JDK) mvn -B -q -Pjmh -DskipTests test-compile \
+		org.apache.maven.plugins:maven-dependency-plugin:3.8.1:build-classpath \
+		-Dmdep.includeScope=test -Dmdep.outputFile=$(CURDIR)/$(BUILD)/jmh.classpath
+	flock /tmp/httptrace-bench.lock $(JDK)/bin/java \
+		-cp target/test-classes:target/classes:$$(cat $(BUILD)/jmh.classpath) \
+		org.openjdk.jmh.Main $(JMH_ARGS) $(JMH_BENCHMARKS)
 
 clean:
 	rm -rf $(BUILD) target

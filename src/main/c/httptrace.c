@@ -34,7 +34,8 @@ struct ht_tracer {
 	unsigned char *out;
 	size_t out_cap;
 	size_t out_len;
-	/* The ring a drain starts with: the next one after where the last drain stopped. */
+	int out_full;
+	/* The ring a drain starts with: the one where the last drain stopped. */
 	size_t next_ring;
 	uint64_t lost;
 	uint64_t received;
@@ -131,25 +132,31 @@ int ht_event_layout(int32_t *out, int n)
 	return HT_LAYOUT_COUNT;
 }
 
-static void copy_record(struct ht_tracer *ht, const void *data, size_t size)
+/*
+ * Copies one record into the caller's buffer. When it does not fit, the buffer is full:
+ * the record is left in the ring (libbpf does not advance the ring's tail past a record
+ * whose callback says stop) and the next poll takes it first, so nothing is dropped.
+ */
+static enum bpf_perf_event_ret copy_record(struct ht_tracer *ht, const void *data, size_t size)
 {
 	const struct ht_event *ev = data;
 	size_t len, padded;
 
 	if (size < sizeof(*ev))
-		return;
+		return LIBBPF_PERF_EVENT_CONT;
 	len = sizeof(*ev) + ev->captured_len;
 	if (len > size)
-		return;
+		return LIBBPF_PERF_EVENT_CONT;
 	padded = (len + 7) & ~(size_t)7;
 	if (!ht->out || ht->out_len + padded > ht->out_cap) {
-		ht->overflow++;
-		return;
+		ht->out_full = 1;
+		return LIBBPF_PERF_EVENT_DONE;
 	}
 	memcpy(ht->out + ht->out_len, data, len);
 	memset(ht->out + ht->out_len + len, 0, padded - len);
 	ht->out_len += padded;
 	ht->received++;
+	return LIBBPF_PERF_EVENT_CONT;
 }
 
 /* Raw perf records: samples carry our record, LOST records count what the ring dropped. */
@@ -165,7 +172,7 @@ static enum bpf_perf_event_ret on_perf_record(void *ctx, int cpu, struct perf_ev
 			unsigned char data[];
 		} *sample = (void *)hdr;
 
-		copy_record(ht, sample->data, sample->size);
+		return copy_record(ht, sample->data, sample->size);
 	} else if (hdr->type == PERF_RECORD_LOST) {
 		struct {
 			struct perf_event_header hdr;
@@ -324,6 +331,17 @@ int ht_attach(struct ht_tracer *ht, const char *ifname, char *err, size_t errlen
 		set_err(err, errlen, "cannot attach the socket filter: %s", strerror(errno));
 		return ret;
 	}
+	/*
+	 * On loopback every packet passes the tap twice, going out and coming in, and the filter
+	 * keeps only the incoming copy. Traced on lo alone, have the kernel not even hand us the
+	 * outgoing one: it spares a clone of every packet sent (kernel 4.20+; older kernels
+	 * refuse the option, and the filter still drops the copy).
+	 */
+	if (ifindex && ifindex == ht->skel->rodata->loopback_ifindex) {
+		int one = 1;
+
+		(void)setsockopt(ht->sock, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one));
+	}
 	addr.sll_family = AF_PACKET;
 	addr.sll_protocol = htons(ETH_P_ALL);
 	addr.sll_ifindex = ifindex;
@@ -337,9 +355,9 @@ int ht_attach(struct ht_tracer *ht, const char *ifname, char *err, size_t errlen
 }
 
 /*
- * Copies whole rings into buf while a whole ring still fits: one ring drained holds at
- * most its size in records (libbpf reads its head once), so nothing is ever dropped for
- * want of room; rings left over are drained first next time.
+ * Copies pending records of every ring into buf until it is full. A ring is read up to
+ * its head; when buf fills, the drain stops there and the next one starts with that ring,
+ * so every ring gets its turn and no record is dropped for want of room.
  */
 static long drain(struct ht_tracer *ht, void *buf, size_t cap)
 {
@@ -349,16 +367,17 @@ static long drain(struct ht_tracer *ht, void *buf, size_t cap)
 	ht->out = buf;
 	ht->out_cap = cap;
 	ht->out_len = 0;
+	ht->out_full = 0;
 	for (size_t i = 0; i < rings; i++) {
 		size_t ring = (ht->next_ring + i) % rings;
 
-		if (cap - ht->out_len < ht->ring_bytes) {
-			ht->next_ring = ring;
-			break;
-		}
 		ret = perf_buffer__consume_buffer(ht->pb, ring);
 		if (ret < 0)
 			break;
+		if (ht->out_full) {
+			ht->next_ring = ring;
+			break;
+		}
 	}
 	ht->out = NULL;
 	return ret < 0 ? ret : (long)ht->out_len;
@@ -368,7 +387,12 @@ long ht_poll(struct ht_tracer *ht, void *buf, size_t cap, int timeout_ms)
 {
 	struct epoll_event events[8];
 
-	/* Wait until a ring passes its watermark (or the timeout), then drain them all. */
+	/*
+	 * Wait until a ring passes its watermark (or the timeout), then drain. When the last
+	 * drain filled its buffer, records are waiting already: do not wait.
+	 */
+	if (ht->out_full)
+		timeout_ms = 0;
 	if (epoll_wait(perf_buffer__epoll_fd(ht->pb), events, 8, timeout_ms) < 0 && errno != EINTR)
 		return -errno;
 	return drain(ht, buf, cap);
@@ -376,7 +400,7 @@ long ht_poll(struct ht_tracer *ht, void *buf, size_t cap, int timeout_ms)
 
 size_t ht_poll_buffer_size(struct ht_tracer *ht)
 {
-	return perf_buffer__buffer_cnt(ht->pb) * ht->ring_bytes;
+	return ht->ring_bytes;
 }
 
 int64_t ht_realtime_offset_ns(void)

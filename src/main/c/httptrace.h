@@ -23,7 +23,7 @@ enum ht_stat {
 	HT_STAT_EMIT_FAILED,   /* records the kernel could not write: ring full */
 	HT_STAT_LOST,          /* samples the perf buffer reported lost */
 	HT_STAT_RECEIVED,      /* records copied to the caller */
-	HT_STAT_OVERFLOW,      /* records dropped because the caller's buffer was full */
+	HT_STAT_OVERFLOW,      /* always 0: a full buffer leaves records in the ring (kept for the layout) */
 	HT_STAT_MAX,
 };
 
@@ -68,13 +68,14 @@ int ht_add_host(struct ht_tracer *ht, int family, const uint8_t *addr, int prefi
 int ht_attach(struct ht_tracer *ht, const char *ifname, char *err, size_t errlen);
 
 /*
- * Waits up to timeout_ms for records, then copies every pending record into buf:
- * each is a struct ht_event followed by its payload, padded to 8 bytes. Returns the
- * bytes written, 0 on timeout or signal, or a negative errno.
+ * Waits up to timeout_ms for records, then copies pending records into buf until it is
+ * full: each is a struct ht_event followed by its payload, padded to 8 bytes. Records
+ * that did not fit stay in the rings for the next call. Returns the bytes written, 0 on
+ * timeout or signal, or a negative errno. One thread at a time.
  */
 long ht_poll(struct ht_tracer *ht, void *buf, size_t cap, int timeout_ms);
 
-/* Bytes a poll buffer needs so that one poll never overflows: every ring's size. */
+/* A good size for a poll buffer: one ring. It must hold at least one largest record. */
 size_t ht_poll_buffer_size(struct ht_tracer *ht);
 
 /* CLOCK_REALTIME minus CLOCK_MONOTONIC, in ns: adds to ht_event.timestamp_ns. */

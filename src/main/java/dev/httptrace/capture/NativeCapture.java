@@ -10,6 +10,8 @@ import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
@@ -55,24 +57,52 @@ public final class NativeCapture implements AutoCloseable {
     private static final int LAYOUT_MAX_SNAPLEN = 13;
     private static final int ERR_LEN = 4096;
 
+    /**
+     * Batches the drain thread can fill before the pipeline takes them: with the rings, what
+     * absorbs a burst or a slow stretch of the pipeline (a collection, the first seconds
+     * before the JIT has compiled it) without losing records.
+     */
+    private static final int BATCHES = 16;
+    /** How long the drain thread waits in one ht_poll: also how soon it notices a stop. */
+    private static final int DRAIN_WAIT_MILLIS = 50;
+    private static final Comparator<Segment> BY_TIME = Comparator.comparingLong(Segment::timestampNanos);
+
+    /** One buffer the shim copies records into, and how many bytes it holds. */
+    private static final class Batch {
+        final MemorySegment memory;
+        long length;
+
+        Batch(MemorySegment memory) {
+            this.memory = memory;
+        }
+    }
+
     private final Arena arena;
     private final MemorySegment tracer;
-    private final MemorySegment batch;
+    private final Batch[] batches;
     private final long realtimeOffsetNanos;
     private final ArrayList<Segment> pending = new ArrayList<>();
+    private final ArrayBlockingQueue<Batch> free = new ArrayBlockingQueue<>(BATCHES);
+    private final ArrayBlockingQueue<Batch> filled = new ArrayBlockingQueue<>(BATCHES);
+    private Thread drainer;
+    private volatile boolean stopping;
+    private volatile String drainError;
     private boolean closed;
 
-    private NativeCapture(Arena arena, MemorySegment tracer, MemorySegment batch, long realtimeOffsetNanos) {
+    private NativeCapture(Arena arena, MemorySegment tracer, Batch[] batches, long realtimeOffsetNanos) {
         this.arena = arena;
         this.tracer = tracer;
-        this.batch = batch;
+        this.batches = batches;
         this.realtimeOffsetNanos = realtimeOffsetNanos;
+        for (int i = 1; i < batches.length; i++) {
+            free.add(batches[i]); // batches[0] is for testRun and the final drain
+        }
     }
 
     /** Loads the filter into the kernel and opens its perf buffer; nothing is captured until attach. */
     public static NativeCapture open(Settings settings) throws CaptureException {
         checkLayout();
-        Arena arena = Arena.ofConfined();
+        Arena arena = Arena.ofShared(); // the drain thread fills batches the pipeline reads
         try {
             MemorySegment ports = arena.allocate(JAVA_SHORT, Math.max(1, settings.ports().size()));
             for (int i = 0; i < settings.ports().size(); i++) {
@@ -89,10 +119,15 @@ public final class NativeCapture implements AutoCloseable {
                         ? CaptureException.Reason.PERMISSION : CaptureException.Reason.BPF_REJECTED;
                 throw new CaptureException(reason, err.getString(0));
             }
-            long size = (long) Shim.POLL_BUFFER_SIZE.invokeExact(tracer);
-            MemorySegment batch = arena.allocate(size, 8);
+            // At least one largest record; pages are only resident once a burst has used them.
+            long size = Math.max((long) Shim.POLL_BUFFER_SIZE.invokeExact(tracer),
+                    HEADER_SIZE + Settings.MAX_SNAPLEN + 8);
+            Batch[] batches = new Batch[BATCHES + 1];
+            for (int i = 0; i < batches.length; i++) {
+                batches[i] = new Batch(arena.allocate(size, 8));
+            }
             long offset = (long) Shim.REALTIME_OFFSET.invokeExact();
-            return new NativeCapture(arena, tracer, batch, offset);
+            return new NativeCapture(arena, tracer, batches, offset);
         } catch (CaptureException e) {
             arena.close();
             throw e;
@@ -143,23 +178,104 @@ public final class NativeCapture implements AutoCloseable {
         } catch (Throwable t) {
             throw new CaptureException(CaptureException.Reason.OTHER, "native call failed: " + t);
         }
+        drainer = Thread.ofPlatform().name("httptrace-drain").daemon().start(this::drainLoop);
     }
 
     /**
-     * Waits up to timeoutMillis for records, then hands every pending one to the sink in
-     * timestamp order (records of different CPUs arrive interleaved). Returns how many.
+     * The drain thread: keeps the kernel's rings empty by copying records into free batches
+     * as soon as a ring passes its watermark, whatever the pipeline is doing. When the
+     * pipeline falls behind by every batch, records wait in the rings (and are lost only
+     * when those fill too, counted by the kernel).
      */
-    public int poll(int timeoutMillis, Consumer<Segment> sink) throws CaptureException {
+    private void drainLoop() {
+        try {
+            while (!stopping) {
+                Batch b = free.poll(DRAIN_WAIT_MILLIS, TimeUnit.MILLISECONDS);
+                if (b == null) {
+                    continue;
+                }
+                b.length = pollInto(b, DRAIN_WAIT_MILLIS);
+                if (b.length > 0) {
+                    filled.add(b); // never blocks: there are as many places as batches
+                } else {
+                    free.add(b);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (CaptureException e) {
+            drainError = e.getMessage();
+        }
+    }
+
+    /** One ht_poll into b: the bytes written. */
+    private long pollInto(Batch b, int timeoutMillis) throws CaptureException {
         long len;
         try {
-            len = (long) Shim.POLL.invokeExact(tracer, batch, batch.byteSize(), timeoutMillis);
+            len = (long) Shim.POLL.invokeExact(tracer, b.memory, b.memory.byteSize(), timeoutMillis);
         } catch (Throwable t) {
             throw new CaptureException(CaptureException.Reason.OTHER, "native call failed: " + t);
         }
         if (len < 0) {
             throw new CaptureException(CaptureException.Reason.IO, "reading the perf buffer failed: errno " + -len);
         }
-        return deliver(len, sink);
+        return len;
+    }
+
+    /**
+     * Waits up to timeoutMillis for records the drain thread has copied, then hands every
+     * one copied so far to the sink, each batch in timestamp order (records of different
+     * CPUs arrive interleaved). Returns how many.
+     */
+    public int poll(int timeoutMillis, Consumer<Segment> sink) throws CaptureException {
+        if (drainError != null) {
+            throw new CaptureException(CaptureException.Reason.IO, drainError);
+        }
+        Batch b;
+        try {
+            b = filled.poll(timeoutMillis, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return 0;
+        }
+        int count = 0;
+        while (b != null) {
+            count += deliver(b, sink);
+            free.add(b);
+            b = filled.poll();
+        }
+        return count;
+    }
+
+    /**
+     * The trace stops: stops the drain thread, then hands the sink what it had copied and
+     * what is still in the rings, so that traffic seen before the stop is not left behind.
+     * Bounded: at most a few rings' worth of polls.
+     */
+    public int finish(Consumer<Segment> sink) throws CaptureException {
+        stopDrainer();
+        int count = poll(0, sink);
+        Batch last = batches[0];
+        for (int i = 0; i < 4 * BATCHES; i++) {
+            last.length = pollInto(last, 0);
+            if (last.length == 0) {
+                break;
+            }
+            count += deliver(last, sink);
+        }
+        return count;
+    }
+
+    private void stopDrainer() {
+        stopping = true;
+        if (drainer != null) {
+            try {
+                drainer.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            drainer = null;
+        }
     }
 
     /**
@@ -171,7 +287,8 @@ public final class NativeCapture implements AutoCloseable {
         try (Arena call = Arena.ofConfined()) {
             MemorySegment in = call.allocate(frame.length);
             MemorySegment.copy(frame, 0, in, JAVA_BYTE, 0, frame.length);
-            len = (long) Shim.TEST_RUN.invokeExact(tracer, in, frame.length, batch, batch.byteSize());
+            len = (long) Shim.TEST_RUN.invokeExact(tracer, in, frame.length, batches[0].memory,
+                    batches[0].memory.byteSize());
         } catch (Throwable t) {
             throw new CaptureException(CaptureException.Reason.OTHER, "native call failed: " + t);
         }
@@ -179,7 +296,8 @@ public final class NativeCapture implements AutoCloseable {
             throw new CaptureException(CaptureException.Reason.BPF_REJECTED, "BPF_PROG_TEST_RUN failed: errno " + -len);
         }
         List<Segment> out = new ArrayList<>();
-        deliver(len, out::add);
+        batches[0].length = len;
+        deliver(batches[0], out::add);
         return out;
     }
 
@@ -203,6 +321,7 @@ public final class NativeCapture implements AutoCloseable {
             return;
         }
         closed = true;
+        stopDrainer();
         try {
             Shim.CLOSE.invokeExact(tracer);
         } catch (Throwable t) {
@@ -212,15 +331,16 @@ public final class NativeCapture implements AutoCloseable {
         }
     }
 
-    private int deliver(long len, Consumer<Segment> sink) {
+    private int deliver(Batch b, Consumer<Segment> sink) {
         pending.clear();
+        MemorySegment batch = b.memory;
         long off = 0;
-        while (off + HEADER_SIZE <= len) {
-            Segment segment = read(off);
+        while (off + HEADER_SIZE <= b.length) {
+            Segment segment = read(batch, off);
             pending.add(segment);
             off += (HEADER_SIZE + segment.payload().length + 7) & ~7L;
         }
-        pending.sort(Comparator.comparingLong(Segment::timestampNanos));
+        pending.sort(BY_TIME);
         for (Segment segment : pending) {
             sink.accept(segment);
         }
@@ -229,7 +349,7 @@ public final class NativeCapture implements AutoCloseable {
         return count;
     }
 
-    private Segment read(long off) {
+    private Segment read(MemorySegment batch, long off) {
         int addressLength = batch.get(JAVA_BYTE, off + OFF_FAMILY) == 6 ? 16 : 4;
         byte[] src = new byte[addressLength];
         byte[] dst = new byte[addressLength];

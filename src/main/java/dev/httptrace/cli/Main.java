@@ -418,6 +418,7 @@ public final class Main implements Callable<Integer> {
                     }
                 }
                 if (!limit.reached()) {
+                    capture.finish(segments); // what the rings still hold of traffic before the stop
                     tracer.finish(); // report requests still waiting for an answer
                 }
                 flush(writer);

@@ -1,12 +1,5 @@
 package dev.httptrace.output;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonFactoryBuilder;
-import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.core.SerializableString;
-import com.fasterxml.jackson.core.StreamWriteFeature;
-import com.fasterxml.jackson.core.io.SerializedString;
-import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import dev.httptrace.http.Exchange;
 import dev.httptrace.http.Exchange.Header;
 import dev.httptrace.http.Exchange.Request;
@@ -45,44 +38,36 @@ public final class JsonLinesWriter implements ExchangeSink, Flushable {
     /** Class-path location of the JSON Schema of the records. */
     public static final String SCHEMA_RESOURCE = "/schema/httptrace-exchange-v1.schema.json";
 
-    private static final JsonFactory FACTORY = new JsonFactoryBuilder()
-            .disable(StreamWriteFeature.AUTO_CLOSE_TARGET)
-            .disable(StreamWriteFeature.AUTO_CLOSE_CONTENT)
-            .enable(JsonWriteFeature.COMBINE_UNICODE_SURROGATES_IN_UTF8)
-            .rootValueSeparator((SerializableString) null)
-            .build();
-
-    private static SerializedString s(String v) {
-        return new SerializedString(v);
+    private static byte[] n(String name) {
+        return JsonOut.name(name);
     }
 
-    private static final SerializedString TIMESTAMP = s("timestamp"), EVENT = s("event"),
-            DURATION = s("duration"), NETWORK = s("network"), TRANSPORT = s("transport"),
-            TYPE = s("type"), PROTOCOL = s("protocol"), NAME = s("name"), VERSION = s("version"),
-            CLIENT = s("client"), SERVER = s("server"), ADDRESS = s("address"), PORT = s("port"),
-            URL = s("url"), ORIGINAL = s("original"), SCHEME = s("scheme"), DOMAIN = s("domain"),
-            PATH = s("path"), QUERY = s("query"), USER_AGENT = s("user_agent"), HTTP = s("http"),
-            REQUEST = s("request"), METHOD = s("method"), HEADERS = s("headers"), BODY = s("body"),
-            SIZE = s("size"), RESPONSE = s("response"), STATUS_CODE = s("status_code"),
-            REASON = s("reason"), HTTPTRACE = s("httptrace"), SCHEMA_VERSION_F = s("schema_version"),
-            INTERFACE = s("interface"), GAP = s("gap"), TRUNCATED = s("truncated"),
-            UPGRADED = s("upgraded"), RETRANSMISSIONS = s("retransmissions"),
-            UNANSWERED = s("unanswered");
-    private static final SerializedString TCP = s("tcp"), IPV4 = s("ipv4"), IPV6 = s("ipv6"),
-            HTTP_NAME = s("http"), REDACTED = s(OutputOptions.REDACTED);
+    private static final byte[] TIMESTAMP = n("timestamp"), EVENT = n("event"),
+            DURATION = n("duration"), NETWORK = n("network"), TRANSPORT = n("transport"),
+            TYPE = n("type"), PROTOCOL = n("protocol"), NAME = n("name"), VERSION = n("version"),
+            CLIENT = n("client"), SERVER = n("server"), ADDRESS = n("address"), PORT = n("port"),
+            URL = n("url"), ORIGINAL = n("original"), SCHEME = n("scheme"), DOMAIN = n("domain"),
+            PATH = n("path"), QUERY = n("query"), USER_AGENT = n("user_agent"), HTTP = n("http"),
+            REQUEST = n("request"), METHOD = n("method"), HEADERS = n("headers"), BODY = n("body"),
+            SIZE = n("size"), RESPONSE = n("response"), STATUS_CODE = n("status_code"),
+            REASON = n("reason"), HTTPTRACE = n("httptrace"), SCHEMA_VERSION_F = n("schema_version"),
+            INTERFACE = n("interface"), GAP = n("gap"), TRUNCATED = n("truncated"),
+            UPGRADED = n("upgraded"), RETRANSMISSIONS = n("retransmissions"),
+            UNANSWERED = n("unanswered");
+    private static final byte[] TCP = JsonOut.value("tcp"), IPV4 = JsonOut.value("ipv4"),
+            IPV6 = JsonOut.value("ipv6"), HTTP_NAME = JsonOut.value("http"),
+            REDACTED = JsonOut.value(OutputOptions.REDACTED);
 
-    private static final SerializedString ANOMALIES = s("anomalies"), MALFORMED_REQUEST = s("malformed_request");
-    private static final int MAX_SLICE_BUF = 16 * 1024;
+    private static final byte[] ANOMALIES = n("anomalies"), MALFORMED_REQUEST = n("malformed_request");
     private static final int NAME_CACHE_MAX = 1024;
     private static final String USER_AGENT_NAME = "user-agent";
 
     private final OutputOptions options;
     private final InterfaceNameCache interfaceNames;
     private final LineBuffer buffer;
-    private JsonGenerator gen;
+    private final JsonOut gen = new JsonOut();
     // Reused per record: nothing below is allocated on the hot path.
     private final char[] scratch = new char[64];
-    private char[] sliceBuf = new char[256];
     private final Target target = new Target();
     private final StringBuilder joined = new StringBuilder();
     private Name[] requestNames = new Name[32];
@@ -93,15 +78,6 @@ public final class JsonLinesWriter implements ExchangeSink, Flushable {
         this.options = options == null ? OutputOptions.defaults() : options;
         this.interfaceNames = new InterfaceNameCache(this.options.interfaceNames());
         this.buffer = new LineBuffer(out);
-        this.gen = newGenerator();
-    }
-
-    private JsonGenerator newGenerator() {
-        try {
-            return FACTORY.createGenerator(buffer);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 
     /**
@@ -114,24 +90,9 @@ public final class JsonLinesWriter implements ExchangeSink, Flushable {
      */
     @Override
     public void exchange(Exchange x) {
-        try {
-            record(x);
-            gen.flush(); // generator's own buffer -> line buffer (not the stream)
-        } catch (IOException | RuntimeException e) {
-            // A generation failure leaves the generator mid-object: drop it and what it
-            // wrote of this record, and start a fresh one.
-            try {
-                gen.close(); // releases its buffers; may flush part of the record, dropped next
-            } catch (IOException | RuntimeException ignored) {
-                // it is being discarded anyway
-            }
-            buffer.rollback();
-            gen = newGenerator();
-            if (e instanceof IOException io) {
-                throw new UncheckedIOException(io);
-            }
-            throw (RuntimeException) e;
-        }
+        gen.reset();
+        record(x); // a failure leaves nothing written: the record goes to the buffer only when whole
+        buffer.write(gen.array(), 0, gen.length());
         buffer.commit();
     }
 
@@ -141,41 +102,41 @@ public final class JsonLinesWriter implements ExchangeSink, Flushable {
         buffer.flushOut();
     }
 
-    private void record(Exchange x) throws IOException {
-        JsonGenerator g = gen;
+    private void record(Exchange x) {
+        JsonOut g = gen;
         Request rq = x.request();
         Response rs = x.response();
         TraceInfo t = x.trace();
 
-        g.writeStartObject();
+        g.startObject();
 
-        g.writeFieldName(TIMESTAMP);
-        g.writeString(scratch, 0, Formats.rfc3339Micros(rq.timestampNanos(), scratch, 0));
+        g.field(TIMESTAMP);
+        g.ascii(scratch, 0, Formats.rfc3339Micros(rq.timestampNanos(), scratch, 0));
 
         if (rs != null) {
-            g.writeFieldName(EVENT);
-            g.writeStartObject();
-            g.writeFieldName(DURATION);
-            g.writeNumber(Math.max(0L, rs.timestampNanos() - rq.timestampNanos()));
-            g.writeEndObject();
+            g.field(EVENT);
+            g.startObject();
+            g.field(DURATION);
+            g.number(Math.max(0L, rs.timestampNanos() - rq.timestampNanos()));
+            g.endObject();
         }
 
-        g.writeFieldName(NETWORK);
-        g.writeStartObject();
-        g.writeFieldName(TRANSPORT);
-        g.writeString(TCP);
-        g.writeFieldName(TYPE);
-        g.writeString(x.ipv6() ? IPV6 : IPV4);
-        g.writeFieldName(PROTOCOL);
-        g.writeStartObject();
-        g.writeFieldName(NAME);
-        g.writeString(HTTP_NAME);
+        g.field(NETWORK);
+        g.startObject();
+        g.field(TRANSPORT);
+        g.raw(TCP);
+        g.field(TYPE);
+        g.raw(x.ipv6() ? IPV6 : IPV4);
+        g.field(PROTOCOL);
+        g.startObject();
+        g.field(NAME);
+        g.raw(HTTP_NAME);
         if (rq.version() != null) {
-            g.writeFieldName(VERSION);
+            g.field(VERSION);
             text(rq.version());
         }
-        g.writeEndObject();
-        g.writeEndObject();
+        g.endObject();
+        g.endObject();
 
         endpoint(CLIENT, x.client());
         endpoint(SERVER, x.server());
@@ -187,157 +148,143 @@ public final class JsonLinesWriter implements ExchangeSink, Flushable {
         requestNames = names(rqHeaders, rqCount, requestNames);
         userAgent(rqHeaders, rqCount, requestNames);
 
-        g.writeFieldName(HTTP);
-        g.writeStartObject();
-        g.writeFieldName(REQUEST);
-        g.writeStartObject();
+        g.field(HTTP);
+        g.startObject();
+        g.field(REQUEST);
+        g.startObject();
         method(rq.method());
         headers(rqHeaders, rqCount, requestNames);
         body(rq.bodySize());
-        g.writeEndObject();
+        g.endObject();
         if (rs != null) {
-            g.writeFieldName(RESPONSE);
-            g.writeStartObject();
+            g.field(RESPONSE);
+            g.startObject();
             status(rs);
             List<Header> rsHeaders = rs.headers();
             int rsCount = rsHeaders == null ? 0 : rsHeaders.size();
             responseNames = names(rsHeaders, rsCount, responseNames);
             headers(rsHeaders, rsCount, responseNames);
             body(rs.bodySize());
-            g.writeEndObject();
+            g.endObject();
         }
-        g.writeEndObject();
+        g.endObject();
 
-        g.writeFieldName(HTTPTRACE);
-        g.writeStartObject();
-        g.writeFieldName(SCHEMA_VERSION_F);
-        g.writeNumber(SCHEMA_VERSION);
+        g.field(HTTPTRACE);
+        g.startObject();
+        g.field(SCHEMA_VERSION_F);
+        g.number(SCHEMA_VERSION);
         String ifname = interfaceNames.name(x.ifindex());
         if (ifname != null) {
-            g.writeFieldName(INTERFACE);
+            g.field(INTERFACE);
             text(ifname);
         }
-        g.writeFieldName(GAP);
-        g.writeBoolean(t != null && t.gap());
-        g.writeFieldName(TRUNCATED);
-        g.writeBoolean(rq.headTruncated() || (rs != null && rs.headTruncated()));
-        g.writeFieldName(UPGRADED);
-        g.writeBoolean(t != null && t.upgraded());
-        g.writeFieldName(RETRANSMISSIONS);
-        g.writeNumber(t == null ? 0L : t.retransmissions());
+        g.field(GAP);
+        g.bool(t != null && t.gap());
+        g.field(TRUNCATED);
+        g.bool(rq.headTruncated() || (rs != null && rs.headTruncated()));
+        g.field(UPGRADED);
+        g.bool(t != null && t.upgraded());
+        g.field(RETRANSMISSIONS);
+        g.number(t == null ? 0L : t.retransmissions());
         if (rs == null && t != null && t.unanswered() != null) {
-            g.writeFieldName(UNANSWERED);
+            g.field(UNANSWERED);
             text(t.unanswered());
         }
         anomalies(t);
         malformedRequest(t);
-        g.writeEndObject();
+        g.endObject();
 
-        g.writeEndObject();
-        g.writeRaw('\n');
+        g.endObject();
+        g.newline();
     }
 
     /** The method; null when the request line could not be parsed. */
-    private void method(String method) throws IOException {
-        gen.writeFieldName(METHOD);
+    private void method(String method) {
+        gen.field(METHOD);
         if (method == null) {
-            gen.writeNull();
+            gen.nullValue();
         } else {
             text(method);
         }
     }
 
     /** Status code and reason; neither for the answer to an HTTP/0.9 request, which has no status line. */
-    private void status(Response rs) throws IOException {
+    private void status(Response rs) {
         if (rs.statusCode() == 0) return;
-        gen.writeFieldName(STATUS_CODE);
-        gen.writeNumber(rs.statusCode());
-        gen.writeFieldName(REASON);
+        gen.field(STATUS_CODE);
+        gen.number(rs.statusCode());
+        gen.field(REASON);
         text(rs.reason() == null ? "" : rs.reason());
     }
 
     /** httptrace.anomalies: what was wrong with the messages' framing, only when something was. */
-    private void anomalies(TraceInfo t) throws IOException {
+    private void anomalies(TraceInfo t) {
         if (t == null || t.anomalies().isEmpty()) return;
-        gen.writeFieldName(ANOMALIES);
-        gen.writeStartArray();
+        gen.field(ANOMALIES);
+        gen.startArray();
         for (String a : t.anomalies()) {
-            gen.writeString(a);
+            gen.string(a);
         }
-        gen.writeEndArray();
+        gen.endArray();
     }
 
     /** httptrace.malformed_request: the request line as sent, only when it could not be parsed. */
-    private void malformedRequest(TraceInfo t) throws IOException {
+    private void malformedRequest(TraceInfo t) {
         if (t == null || t.malformedRequest() == null) return;
-        gen.writeFieldName(MALFORMED_REQUEST);
+        gen.field(MALFORMED_REQUEST);
         text(t.malformedRequest());
     }
 
-    private void endpoint(SerializedString field, Exchange.Endpoint e) throws IOException {
-        JsonGenerator g = gen;
-        g.writeFieldName(field);
-        g.writeStartObject();
-        g.writeFieldName(ADDRESS);
-        g.writeString(scratch, 0, Formats.address(e.address(), scratch, 0));
-        g.writeFieldName(PORT);
-        g.writeNumber(e.port());
-        g.writeEndObject();
+    private void endpoint(byte[] field, Exchange.Endpoint e) {
+        JsonOut g = gen;
+        g.field(field);
+        g.startObject();
+        g.field(ADDRESS);
+        g.ascii(scratch, 0, Formats.address(e.address(), scratch, 0));
+        g.field(PORT);
+        g.number(e.port());
+        g.endObject();
     }
 
-    private void url(Request rq) throws IOException {
-        JsonGenerator g = gen;
+    private void url(Request rq) {
+        JsonOut g = gen;
         String original = rq.target() == null ? "" : Formats.wellFormed(rq.target());
         Target tg = target;
         tg.parse(rq.method(), original);
-        g.writeFieldName(URL);
-        g.writeStartObject();
-        g.writeFieldName(ORIGINAL);
-        g.writeString(options.showSecrets() ? original : tg.redactedOriginal());
+        g.field(URL);
+        g.startObject();
+        g.field(ORIGINAL);
+        g.string(options.showSecrets() ? original : tg.redactedOriginal());
         if (tg.schemeStart >= 0) {
-            g.writeFieldName(SCHEME);
-            g.writeString(original.substring(tg.schemeStart, tg.schemeEnd).toLowerCase(Locale.ROOT));
+            g.field(SCHEME);
+            g.string(original.substring(tg.schemeStart, tg.schemeEnd).toLowerCase(Locale.ROOT));
         }
         if (tg.domainStart >= 0) {
-            g.writeFieldName(DOMAIN);
-            slice(original, tg.domainStart, tg.domainEnd);
+            g.field(DOMAIN);
+            gen.string(original, tg.domainStart, tg.domainEnd);
         }
         if (tg.port >= 0) {
-            g.writeFieldName(PORT);
-            g.writeNumber(tg.port);
+            g.field(PORT);
+            g.number(tg.port);
         }
         if (tg.pathStart >= 0) {
-            g.writeFieldName(PATH);
-            slice(original, tg.pathStart, tg.pathEnd);
+            g.field(PATH);
+            gen.string(original, tg.pathStart, tg.pathEnd);
         }
         if (tg.queryStart >= 0) {
-            g.writeFieldName(QUERY);
-            slice(original, tg.queryStart, tg.queryEnd);
+            g.field(QUERY);
+            gen.string(original, tg.queryStart, tg.queryEnd);
         }
-        g.writeEndObject();
+        g.endObject();
     }
 
-    /** Writes s[from, to) as a JSON string without a substring. */
-    private void slice(String s, int from, int to) throws IOException {
-        int len = to - from;
-        if (len > sliceBuf.length) {
-            if (len > MAX_SLICE_BUF) {
-                gen.writeString(s.substring(from, to));
-                return;
-            }
-            sliceBuf = new char[Math.max(len, 2 * sliceBuf.length)];
-        }
-        s.getChars(from, to, sliceBuf, 0);
-        gen.writeString(sliceBuf, 0, len);
-    }
-
-    private void body(long size) throws IOException {
-        JsonGenerator g = gen;
-        g.writeFieldName(BODY);
-        g.writeStartObject();
-        g.writeFieldName(SIZE);
-        g.writeNumber(size);
-        g.writeEndObject();
+    private void body(long size) {
+        JsonOut g = gen;
+        g.field(BODY);
+        g.startObject();
+        g.field(SIZE);
+        g.number(size);
+        g.endObject();
     }
 
     /**
@@ -346,14 +293,14 @@ public final class JsonLinesWriter implements ExchangeSink, Flushable {
      * are cached (bounded) so that the hot path neither lower-cases nor probes the
      * redaction and selection sets per header.
      */
-    private record Name(String lower, SerializedString json, boolean redacted, boolean selected) {}
+    private record Name(String lower, byte[] json, boolean redacted, boolean selected) {}
 
     private Name name(String raw) {
         String key = raw == null ? "" : raw;
         Name n = nameCache.get(key);
         if (n == null) {
             String lower = Formats.wellFormed(key.toLowerCase(Locale.ROOT));
-            n = new Name(lower, new SerializedString(lower), options.redacts(lower), options.headers().includes(lower));
+            n = new Name(lower, JsonOut.name(lower), options.redacts(lower), options.headers().includes(lower));
             if (nameCache.size() >= NAME_CACHE_MAX) {
                 nameCache.clear(); // a flood of odd names: start over rather than grow
             }
@@ -374,7 +321,7 @@ public final class JsonLinesWriter implements ExchangeSink, Flushable {
     }
 
     /** Writes user_agent.original when there is a User-Agent (repeated ones joined like in the header map). */
-    private void userAgent(List<Header> headers, int n, Name[] names) throws IOException {
+    private void userAgent(List<Header> headers, int n, Name[] names) {
         int first = -1;
         int count = 0;
         for (int i = 0; i < n; i++) {
@@ -388,18 +335,18 @@ public final class JsonLinesWriter implements ExchangeSink, Flushable {
         if (first < 0) {
             return;
         }
-        JsonGenerator g = gen;
-        g.writeFieldName(USER_AGENT);
-        g.writeStartObject();
-        g.writeFieldName(ORIGINAL);
+        JsonOut g = gen;
+        g.field(USER_AGENT);
+        g.startObject();
+        g.field(ORIGINAL);
         if (names[first].redacted()) {
-            g.writeString(REDACTED);
+            g.raw(REDACTED);
         } else if (count == 1) {
             text(value(headers.get(first)));
         } else {
             text(joined(headers, n, names, first));
         }
-        g.writeEndObject();
+        g.endObject();
     }
 
     private static String value(Header h) {
@@ -429,10 +376,10 @@ public final class JsonLinesWriter implements ExchangeSink, Flushable {
      * Writes the header map: the selected names lower-cased, in order of first appearance,
      * repeated names joined with ", " in order, redacted values replaced.
      */
-    private void headers(List<Header> headers, int n, Name[] names) throws IOException {
-        JsonGenerator g = gen;
-        g.writeFieldName(HEADERS);
-        g.writeStartObject();
+    private void headers(List<Header> headers, int n, Name[] names) {
+        JsonOut g = gen;
+        g.field(HEADERS);
+        g.startObject();
         outer:
         for (int i = 0; i < n; i++) {
             Name name = names[i];
@@ -445,9 +392,9 @@ public final class JsonLinesWriter implements ExchangeSink, Flushable {
                     continue outer; // already written, joined with its first occurrence
                 }
             }
-            g.writeFieldName(name.json());
+            g.field(name.json());
             if (name.redacted()) {
-                g.writeString(REDACTED);
+                g.raw(REDACTED);
                 continue;
             }
             boolean repeated = false;
@@ -460,11 +407,11 @@ public final class JsonLinesWriter implements ExchangeSink, Flushable {
             text(repeated ? joined(headers, n, names, i) : value(headers.get(i)));
         }
         Arrays.fill(names, 0, n, null);
-        g.writeEndObject();
+        g.endObject();
     }
 
     /** Writes text from the traced traffic, with unpaired surrogates replaced by U+FFFD. */
-    private void text(String s) throws IOException {
-        gen.writeString(Formats.wellFormed(s));
+    private void text(String s) {
+        gen.string(s); // unpaired surrogates become U+FFFD there
     }
 }

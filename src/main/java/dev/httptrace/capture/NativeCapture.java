@@ -82,6 +82,8 @@ public final class NativeCapture implements AutoCloseable {
     private final Batch[] batches;
     private final long realtimeOffsetNanos;
     private final ArrayList<Segment> pending = new ArrayList<>();
+    /** The batch being delivered, on the heap: the segments' payloads are slices of it. */
+    private byte[] bytes = new byte[0];
     private final ArrayBlockingQueue<Batch> free = new ArrayBlockingQueue<>(BATCHES);
     private final ArrayBlockingQueue<Batch> filled = new ArrayBlockingQueue<>(BATCHES);
     private Thread drainer;
@@ -297,7 +299,7 @@ public final class NativeCapture implements AutoCloseable {
         }
         List<Segment> out = new ArrayList<>();
         batches[0].length = len;
-        deliver(batches[0], out::add);
+        deliver(batches[0], segment -> out.add(segment.withOwnPayload()));
         return out;
     }
 
@@ -331,14 +333,23 @@ public final class NativeCapture implements AutoCloseable {
         }
     }
 
+    /**
+     * Hands the sink the records of a batch. The payloads are not copied one by one: the
+     * batch is copied once into a reused array, and each segment's payload is a slice of it,
+     * valid until the next batch (the stages copy the few bytes they keep).
+     */
     private int deliver(Batch b, Consumer<Segment> sink) {
         pending.clear();
         MemorySegment batch = b.memory;
+        if (bytes.length < b.length) {
+            bytes = new byte[(int) b.length]; // a batch is at most one ring
+        }
+        MemorySegment.copy(batch, JAVA_BYTE, 0, bytes, 0, (int) b.length);
         long off = 0;
         while (off + HEADER_SIZE <= b.length) {
             Segment segment = read(batch, off);
             pending.add(segment);
-            off += (HEADER_SIZE + segment.payload().length + 7) & ~7L;
+            off += (HEADER_SIZE + segment.capturedLength() + 7) & ~7L;
         }
         pending.sort(BY_TIME);
         for (Segment segment : pending) {
@@ -355,8 +366,7 @@ public final class NativeCapture implements AutoCloseable {
         byte[] dst = new byte[addressLength];
         MemorySegment.copy(batch, JAVA_BYTE, off + OFF_SADDR, src, 0, addressLength);
         MemorySegment.copy(batch, JAVA_BYTE, off + OFF_DADDR, dst, 0, addressLength);
-        byte[] payload = new byte[Short.toUnsignedInt(batch.get(JAVA_SHORT, off + OFF_CAPTURED_LEN))];
-        MemorySegment.copy(batch, JAVA_BYTE, off + HEADER_SIZE, payload, 0, payload.length);
+        int captured = Short.toUnsignedInt(batch.get(JAVA_SHORT, off + OFF_CAPTURED_LEN));
         return new Segment(
                 batch.get(JAVA_LONG, off + OFF_TIMESTAMP) + realtimeOffsetNanos,
                 batch.get(JAVA_INT, off + OFF_IFINDEX),
@@ -367,7 +377,7 @@ public final class NativeCapture implements AutoCloseable {
                 Integer.toUnsignedLong(batch.get(JAVA_INT, off + OFF_ACK)),
                 Byte.toUnsignedInt(batch.get(JAVA_BYTE, off + OFF_TCP_FLAGS)),
                 batch.get(JAVA_INT, off + OFF_PAYLOAD_LEN),
-                payload);
+                bytes, (int) off + HEADER_SIZE, captured);
     }
 
     private static int[] layout() throws CaptureException {

@@ -60,7 +60,7 @@ public final class PcapngWriter implements Flushable, AutoCloseable {
         int id = interfaceId(s.ifindex());
         boolean v6 = s.ipv6();
         int ipHeader = v6 ? IP6_HEADER : IP4_HEADER;
-        int captured = ipHeader + TCP_HEADER + s.payload().length;
+        int captured = ipHeader + TCP_HEADER + s.capturedLength();
         long original = (long) ipHeader + TCP_HEADER + s.payloadLength();
         ByteBuffer b = begin(6); // enhanced packet block
         ensure(captured + 64);
@@ -83,7 +83,7 @@ public final class PcapngWriter implements Flushable, AutoCloseable {
          .putInt((int) s.seq()).putInt((int) s.ack())
          .put((byte) 0x50).put((byte) s.flags()).putShort((short) 0xffff) // data offset 5, window
          .putShort((short) 0).putShort((short) 0); // checksum, urgent pointer
-        b.put(s.payload());
+        b.put(s.payload(), s.payloadOffset(), s.capturedLength());
         b.order(ByteOrder.LITTLE_ENDIAN);
         pad(b);
         endOptions(b);

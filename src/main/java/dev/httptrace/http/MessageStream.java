@@ -380,7 +380,12 @@ final class MessageStream implements StreamConsumer {
         if (deferred == null) deferred = new ArrayList<>();
         deferred.add(d);
         deferredBytes += (d.data == null ? 0 : d.data.length) + 64;
-        if (deferredBytes > maxDeferredBytes) connection.abandonParked(); // resumes this stream
+        if (deferredBytes > maxDeferredBytes) {
+            connection.abandonParked(); // resumes this stream
+            if (state == State.AWAIT_REQUEST) {
+                resume(null); // nothing parked to give up, yet still waiting: bounded all the same
+            }
+        }
     }
 
     /** Decides how the body of the response just parsed is delimited (RFC 9112 section 6.3). */

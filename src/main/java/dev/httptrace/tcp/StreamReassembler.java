@@ -84,7 +84,7 @@ public final class StreamReassembler {
         }
         long ack = s.has(Segment.ACK) ? s.ack() : -1;
         Outcome outcome = wireLength > 0
-                ? place(dataSeq, s.payload(), wireLength, ack, ts)
+                ? place(dataSeq, s.payload(), s.payloadOffset(), s.capturedLength(), wireLength, ack, ts)
                 : Outcome.NEW;
         if (s.has(Segment.FIN) && !ended && finSeq < 0) {
             boolean hadHole = hasHole();
@@ -121,29 +121,34 @@ public final class StreamReassembler {
         consumer.onStart(seq, midStream, ts);
     }
 
-    private Outcome place(long seq, byte[] data, int wireLength, long ack, long ts) {
+    /** Places wire bytes at seq, of which data[off, off+captured) were captured. */
+    private Outcome place(long seq, byte[] data, int off, int captured, int wireLength, long ack, long ts) {
         long d = SeqNum.diff(seq, nextSeq);
         if (d + wireLength <= 0) return Outcome.RETRANSMITTED;
         if (finSeq >= 0 && SeqNum.diff(seq, finSeq) >= 0) return Outcome.IGNORED; // beyond the FIN
-        if (d > 0) return hold(seq, data, wireLength, ack, ts);
+        if (d > 0) return hold(seq, data, off, captured, wireLength, ack, ts);
         int skip = (int) -d;
-        deliver(data, skip, wireLength - skip, ack, ts, skip == 0);
+        deliver(data, off, captured, skip, wireLength - skip, ack, ts, skip == 0);
         drain(ts);
         return skip > 0 ? Outcome.RETRANSMITTED : Outcome.NEW;
     }
 
-    /** Delivers wire bytes [off, off+wireLength) of a segment at nextSeq: the captured part, then a gap for the rest. */
-    private void deliver(byte[] data, int off, int wireLength, long ack, long ts, boolean segmentStart) {
-        int captured = Math.max(0, Math.min(data.length - off, wireLength));
+    /**
+     * Delivers wire bytes [skip, skip+wireLength) of a segment at nextSeq, whose captured bytes
+     * are data[off, off+captured): the captured part, then a gap for the rest.
+     */
+    private void deliver(byte[] data, int off, int captured, int skip, int wireLength, long ack, long ts,
+                         boolean segmentStart) {
+        int n = Math.max(0, Math.min(captured - skip, wireLength));
         long seq = nextSeq;
         nextSeq = SeqNum.add(nextSeq, wireLength);
-        if (captured > 0) consumer.onData(data, off, captured, seq, ack, ts, segmentStart);
-        if (captured < wireLength) {
-            consumer.onGap(wireLength - captured, false, ts); // the snap length, not a loss
+        if (n > 0) consumer.onData(data, off + skip, n, seq, ack, ts, segmentStart);
+        if (n < wireLength) {
+            consumer.onGap(wireLength - n, false, ts); // the snap length, not a loss
         }
     }
 
-    private Outcome hold(long seq, byte[] data, int wireLength, long ack, long ts) {
+    private Outcome hold(long seq, byte[] data, int off, int captured, int wireLength, long ack, long ts) {
         if (held == null) held = new ArrayList<>(4);
         long d = SeqNum.diff(seq, nextSeq);
         int at = held.size();
@@ -154,7 +159,7 @@ public final class StreamReassembler {
             if (hd > d) { at = i; break; }
         }
         boolean hadHole = hasHole();
-        byte[] copy = Arrays.copyOf(data, Math.min(data.length, wireLength));
+        byte[] copy = Arrays.copyOfRange(data, off, off + Math.min(captured, wireLength));
         held.add(at, new Held(seq, wireLength, copy, ack, ts));
         heldBytes += copy.length + HELD_OVERHEAD;
         if (!hadHole) holeSince = ts;
@@ -191,7 +196,7 @@ public final class StreamReassembler {
             heldBytes -= h.data.length + HELD_OVERHEAD;
             if (d + h.wireLength > 0) {
                 int skip = (int) -d;
-                deliver(h.data, skip, h.wireLength - skip, h.ack, h.timestampNanos, skip == 0);
+                deliver(h.data, 0, h.data.length, skip, h.wireLength - skip, h.ack, h.timestampNanos, skip == 0);
             }
         }
         endIfFinReached(ts);

@@ -403,6 +403,11 @@ size_t ht_poll_buffer_size(struct ht_tracer *ht)
 	return ht->ring_bytes;
 }
 
+uint64_t ht_lost_samples(struct ht_tracer *ht)
+{
+	return ht->lost;
+}
+
 int64_t ht_realtime_offset_ns(void)
 {
 	struct timespec mono, real;

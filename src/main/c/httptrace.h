@@ -78,6 +78,9 @@ long ht_poll(struct ht_tracer *ht, void *buf, size_t cap, int timeout_ms);
 /* A good size for a poll buffer: one ring. It must hold at least one largest record. */
 size_t ht_poll_buffer_size(struct ht_tracer *ht);
 
+/* Samples the rings reported lost so far (cheap: for the polling thread, after each poll). */
+uint64_t ht_lost_samples(struct ht_tracer *ht);
+
 /* CLOCK_REALTIME minus CLOCK_MONOTONIC, in ns: adds to ht_event.timestamp_ns. */
 int64_t ht_realtime_offset_ns(void);
 

@@ -71,6 +71,8 @@ public final class NativeCapture implements AutoCloseable {
     private static final class Batch {
         final MemorySegment memory;
         long length;
+        /** The rings lost samples since the previous batch: records before this batch's end are missing. */
+        boolean afterLoss;
 
         Batch(MemorySegment memory) {
             this.memory = memory;
@@ -89,6 +91,8 @@ public final class NativeCapture implements AutoCloseable {
     private Thread drainer;
     private volatile boolean stopping;
     private volatile String drainError;
+    /** Lost samples counted so far, as the drain thread last read them (its own). */
+    private long lostSeen;
     private boolean closed;
 
     private NativeCapture(Arena arena, MemorySegment tracer, Batch[] batches, long realtimeOffsetNanos) {
@@ -197,7 +201,10 @@ public final class NativeCapture implements AutoCloseable {
                     continue;
                 }
                 b.length = pollInto(b, DRAIN_WAIT_MILLIS);
-                if (b.length > 0) {
+                long lost = lostSamples();
+                b.afterLoss = lost != lostSeen;
+                lostSeen = lost;
+                if (b.length > 0 || b.afterLoss) {
                     filled.add(b); // never blocks: there are as many places as batches
                 } else {
                     free.add(b);
@@ -207,6 +214,14 @@ public final class NativeCapture implements AutoCloseable {
             Thread.currentThread().interrupt();
         } catch (CaptureException e) {
             drainError = e.getMessage();
+        }
+    }
+
+    private long lostSamples() {
+        try {
+            return (long) Shim.LOST_SAMPLES.invokeExact(tracer);
+        } catch (Throwable t) {
+            throw new IllegalStateException("native call failed", t);
         }
     }
 
@@ -227,9 +242,11 @@ public final class NativeCapture implements AutoCloseable {
     /**
      * Waits up to timeoutMillis for records the drain thread has copied, then hands every
      * one copied so far to the sink, each batch in timestamp order (records of different
-     * CPUs arrive interleaved). Returns how many.
+     * CPUs arrive interleaved). After a batch whose records follow samples the kernel lost,
+     * {@code onLoss} runs: the holes those left will not fill, and waiting for them would only
+     * hold later bytes. Returns how many records.
      */
-    public int poll(int timeoutMillis, Consumer<Segment> sink) throws CaptureException {
+    public int poll(int timeoutMillis, Consumer<Segment> sink, Runnable onLoss) throws CaptureException {
         if (drainError != null) {
             throw new CaptureException(CaptureException.Reason.IO, drainError);
         }
@@ -243,6 +260,9 @@ public final class NativeCapture implements AutoCloseable {
         int count = 0;
         while (b != null) {
             count += deliver(b, sink);
+            if (b.afterLoss) {
+                onLoss.run();
+            }
             free.add(b);
             b = filled.poll();
         }
@@ -254,9 +274,9 @@ public final class NativeCapture implements AutoCloseable {
      * what is still in the rings, so that traffic seen before the stop is not left behind.
      * Bounded: at most a few rings' worth of polls.
      */
-    public int finish(Consumer<Segment> sink) throws CaptureException {
+    public int finish(Consumer<Segment> sink, Runnable onLoss) throws CaptureException {
         stopDrainer();
-        int count = poll(0, sink);
+        int count = poll(0, sink, onLoss);
         Batch last = batches[0];
         for (int i = 0; i < 4 * BATCHES; i++) {
             last.length = pollInto(last, 0);

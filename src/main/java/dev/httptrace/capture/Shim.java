@@ -23,6 +23,7 @@ final class Shim {
     static final MethodHandle ADD_HOST;
     static final MethodHandle POLL;
     static final MethodHandle POLL_BUFFER_SIZE;
+    static final MethodHandle LOST_SAMPLES;
     static final MethodHandle REALTIME_OFFSET;
     static final MethodHandle STATS;
     static final MethodHandle TEST_RUN;
@@ -51,6 +52,8 @@ final class Shim {
                 ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_LONG));
         // long ht_poll(struct ht_tracer *ht, void *buf, size_t cap, int timeout_ms)
         POLL = bind(lib, "ht_poll", FunctionDescriptor.of(JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT));
+        // uint64_t ht_lost_samples(struct ht_tracer *ht)
+        LOST_SAMPLES = bind(lib, "ht_lost_samples", FunctionDescriptor.of(JAVA_LONG, ADDRESS));
         // size_t ht_poll_buffer_size(struct ht_tracer *ht)
         POLL_BUFFER_SIZE = bind(lib, "ht_poll_buffer_size", FunctionDescriptor.of(JAVA_LONG, ADDRESS));
         // int64_t ht_realtime_offset_ns(void)

@@ -410,7 +410,7 @@ public final class Main implements Callable<Integer> {
             long deadline = duration == null ? Long.MAX_VALUE : System.nanoTime() + duration.toNanos();
             try {
                 while (!stopRequested && !limit.reached() && System.nanoTime() < deadline) {
-                    capture.poll(100, segments);
+                    capture.poll(100, segments, tracer::captureLost);
                     tracer.expire(System.currentTimeMillis() * 1_000_000L);
                     flush(writer);
                     if (stdoutWatch.closed()) {
@@ -418,7 +418,7 @@ public final class Main implements Callable<Integer> {
                     }
                 }
                 if (!limit.reached()) {
-                    capture.finish(segments); // what the rings still hold of traffic before the stop
+                    capture.finish(segments, tracer::captureLost); // what the rings still hold of traffic before the stop
                     tracer.finish(); // report requests still waiting for an answer
                 }
                 flush(writer);

@@ -126,6 +126,15 @@ public final class HttpTracer {
         }
     }
 
+    /**
+     * The capture lost records (the kernel's rings overflowed) before the segments just
+     * accepted: holes in streams will not fill, so they are given up as gaps now rather than
+     * after the reorder timeout, with the segments held behind them delivered at once.
+     */
+    public void captureLost() {
+        tcp.expire(tcp.latestTimestamp(), Long.MAX_VALUE, 0);
+    }
+
     /** End of capture: every connection ends, requests still waiting are reported as "capture_end". */
     public void finish() {
         tcp.finish();

@@ -334,6 +334,20 @@ class HttpTracerTest {
         }
 
         @Test
+        @DisplayName("after the capture reports lost records, a missing segment is given up as a gap at once")
+        void holeGivenUpWhenTheCaptureLostRecords() {
+            Conversation c = Conversation.create().handshake()
+                    .client(get("/a")).server("HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\n", "abc", "def");
+            Trace t = new Trace().feed(Segments.drop(c.segments(), 4));
+            assertTrue(t.exchanges.isEmpty(), "still waiting for the missing segment");
+            t.tracer.captureLost();
+            Exchange e = t.only();
+            assertEquals(6, e.response().bodySize());
+            assertTrue(e.trace().gap());
+            assertEquals(1, t.stats().gaps());
+        }
+
+        @Test
         @DisplayName("a missing segment waited for longer than the reorder timeout is given up as a gap by expire")
         void reorderTimeout() {
             Conversation c = Conversation.create().handshake()

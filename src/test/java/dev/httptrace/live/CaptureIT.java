@@ -52,9 +52,9 @@ class CaptureIT {
 
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             while (exchanges.size() < 3 && System.nanoTime() < deadline) {
-                capture.poll(100, tracer::accept);
+                capture.poll(100, tracer::accept, tracer::captureLost);
             }
-            capture.poll(200, tracer::accept); // anything extra would show up here
+            capture.poll(200, tracer::accept, tracer::captureLost); // anything extra would show up here
 
             assertEquals(3, exchanges.size(), "exchanges: " + exchanges);
             byte[] address = InetAddress.getByName(loopback).getAddress();

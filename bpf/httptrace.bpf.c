@@ -140,6 +140,181 @@ static __always_inline int find_network_offset(struct __sk_buff *skb, __u32 *off
 	return -1;
 }
 
+/*
+ * Response bodies of known length. User space frames a body by its Content-Length and
+ * needs only the sequence numbers and lengths of its segments, not its bytes: once a
+ * response head has been seen here with a length that runs past its segment, the later
+ * segments lying wholly inside the body are sent as header-only records (captured_len 0).
+ * Key: one direction of a connection; value: the sequence number just past the body.
+ */
+struct flow_dir {
+	__u8 saddr[16];
+	__u8 daddr[16];
+	__u16 sport;
+	__u16 dport;
+	__u32 family;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct flow_dir);
+	__type(value, __u32);
+} body_ends SEC(".maps");
+
+/* A segment opening a response is scanned for its framing only when it is this long. */
+#define BODY_SCAN_MIN 2048
+/* Heads longer than this are not scanned (their body bytes simply reach user space). */
+#define HEAD_SCAN_MAX 1024
+#define CONTENT_LENGTH_DIGITS_MAX 9 /* up to 999,999,999 bytes: a skip stays within 2^31 */
+
+/*
+ * What the scan of a response head found; the bpf_loop callback's context. Only the
+ * callback's own index is used to address bytes, so the verifier checks it once.
+ */
+struct head_scan {
+	const __u8 *p;          /* the payload prefix in this CPU's slot */
+	__u32 len;              /* bytes of it to scan, at most HEAD_SCAN_MAX - 24 */
+	__u32 head_len;         /* bytes up to and including the empty line; 0 until found */
+	__s64 length;           /* the Content-Length value; -1 when it is not a number */
+	__u8 has_length;        /* a Content-Length line was seen */
+	__u8 unsure;            /* a second Content-Length, or a Transfer-Encoding: not skipped */
+};
+
+/*
+ * Header names compared eight bytes at a time, little-endian, letters lower-cased by
+ * OR-ing 0x20 into letter positions only, so that the match is exact.
+ */
+#define CONTENT_  0x2d746e65746e6f63ULL /* "content-" */
+#define CONTENT_CASE 0x0020202020202020ULL
+#define LENGTH_   0x003a6874676e656cULL /* "length:" (7 bytes) */
+#define LENGTH_CASE 0x0000202020202020ULL
+#define LENGTH_MASK 0x00ffffffffffffffULL
+#define TRANSFER  0x726566736e617274ULL /* "transfer" */
+#define TRANSFER_CASE 0x2020202020202020ULL
+#define ENCODIN   0x6e69646f636e652dULL /* "-encodin" */
+#define ENCODIN_CASE 0x2020202020202000ULL
+#define G_COLON   0x3a67                /* "g:" */
+#define G_COLON_CASE 0x0020
+
+static __always_inline __u8 byte_at(const __u8 *p, __u64 off)
+{
+	return p[off & (HEAD_SCAN_MAX - 1)];
+}
+
+static __always_inline __u64 load8(const __u8 *p, __u64 off)
+{
+	return *(const __u64 *)(p + (off & (HEAD_SCAN_MAX - 1)));
+}
+
+/*
+ * The decimal value at off (after at most two spaces), or -1 when there is none or it has
+ * more than CONTENT_LENGTH_DIGITS_MAX digits. Written so that the verifier follows few paths.
+ */
+static __always_inline __s64 decimal_at(const __u8 *p, __u64 off)
+{
+	__s64 v = 0;
+	__u32 k;
+
+	if (byte_at(p, off) == ' ')
+		off++;
+	if (byte_at(p, off) == ' ')
+		off++;
+	for (k = 0; k <= CONTENT_LENGTH_DIGITS_MAX; k++) {
+		__u8 c = byte_at(p, off + k);
+
+		if (c < '0' || c > '9')
+			break;
+		v = v * 10 + (c - '0');
+	}
+	return k == 0 || k > CONTENT_LENGTH_DIGITS_MAX ? -1 : v;
+}
+
+/* One byte position per call; only line starts are looked at. */
+static long scan_head_byte(__u64 i, void *ctx)
+{
+	struct head_scan *h = ctx;
+	const __u8 *p = h->p;
+
+	if (i >= h->len)
+		return 1;
+	if (i == 0 || byte_at(p, i - 1) != '\n')
+		return 0;
+	if (byte_at(p, i) == '\n' || (byte_at(p, i) == '\r' && byte_at(p, i + 1) == '\n')) {
+		h->head_len = i + (byte_at(p, i) == '\r' ? 2 : 1); /* the empty line ends the head */
+		return 1;
+	}
+	if ((load8(p, i) | CONTENT_CASE) == CONTENT_ &&
+	    ((load8(p, i + 8) | LENGTH_CASE) & LENGTH_MASK) == LENGTH_) {
+		if (h->has_length)
+			h->unsure = 1;
+		h->has_length = 1;
+		h->length = decimal_at(p, i + 15);
+	} else if ((load8(p, i) | TRANSFER_CASE) == TRANSFER &&
+		   (load8(p, i + 8) | ENCODIN_CASE) == ENCODIN &&
+		   ((__u16)load8(p, i + 16) | G_COLON_CASE) == G_COLON) {
+		h->unsure = 1;
+	}
+	return 0;
+}
+
+static __always_inline void flow_dir_of(const struct ht_event *ev, struct flow_dir *key)
+{
+	__builtin_memcpy(key->saddr, ev->saddr, 16);
+	__builtin_memcpy(key->daddr, ev->daddr, 16);
+	key->sport = ev->sport;
+	key->dport = ev->dport;
+	key->family = ev->family;
+}
+
+/*
+ * How many payload bytes the record carries: none for a segment wholly inside a response
+ * body whose length a head seen earlier gave; else what was copied. Segments that begin
+ * with an upper-case letter (a status line, a request line) are always copied whole: so a
+ * wrong guess (the answer to a HEAD request has a length but no body) never hides a head.
+ */
+static __always_inline __u32 skip_body(const struct ht_event *ev, const __u8 *payload, __u32 len)
+{
+	struct flow_dir key = {};
+	struct head_scan h = {};
+	__u32 *end, body_end;
+	int starts_head = len > 0 && payload[0] >= 'A' && payload[0] <= 'Z';
+
+	flow_dir_of(ev, &key);
+	if (ev->tcp_flags & 0x07) { /* SYN, FIN, RST: a new or ended stream inherits nothing */
+		bpf_map_delete_elem(&body_ends, &key);
+		return len;
+	}
+	if (ev->payload_len == 0)
+		return len;
+	end = bpf_map_lookup_elem(&body_ends, &key);
+	if (end) {
+		if (!starts_head && (__s32)(ev->seq + ev->payload_len - *end) <= 0)
+			return 0;
+		bpf_map_delete_elem(&body_ends, &key); /* the body ends in this segment, or was no body */
+	}
+	if (!starts_head || ev->payload_len < BODY_SCAN_MIN || len < 13)
+		return len;
+	if (payload[0] != 'H' || payload[1] != 'T' || payload[2] != 'T' || payload[3] != 'P' ||
+	    payload[4] != '/')
+		return len;
+	/* No body: 1xx, 204, 304. */
+	if (payload[9] == '1' || (payload[9] == '2' && payload[10] == '0' && payload[11] == '4') ||
+	    (payload[9] == '3' && payload[10] == '0' && payload[11] == '4'))
+		return len;
+	h.p = payload;
+	/* Heads that end past the scanned part are not skipped; 24: room for a name and a value. */
+	h.len = len < HEAD_SCAN_MAX - 24 ? len : HEAD_SCAN_MAX - 24;
+	bpf_loop(HEAD_SCAN_MAX, scan_head_byte, &h, 0);
+	/* One Content-Length and no Transfer-Encoding: anything else is user space's to judge. */
+	if (!h.head_len || !h.has_length || h.unsure || h.length < 0)
+		return len;
+	body_end = ev->seq + h.head_len + (__u32)h.length;
+	if ((__s32)(body_end - (ev->seq + ev->payload_len)) > 0)
+		bpf_map_update_elem(&body_ends, &key, &body_end, BPF_ANY);
+	return len;
+}
+
 SEC("socket")
 int httptrace_filter(struct __sk_buff *skb)
 {
@@ -276,6 +451,7 @@ int httptrace_filter(struct __sk_buff *skb)
 			len = 0;
 		}
 	}
+	len = skip_body(ev, s->payload, len);
 	ev->captured_len = len;
 
 	if (bpf_perf_event_output(skb, &events, BPF_F_CURRENT_CPU, s, sizeof(struct ht_event) + len))

@@ -194,4 +194,68 @@ class SocketFilterIT {
         assertEquals(3, out.get(0).payloadLength());
         assertArrayEquals(ascii("GET"), out.get(0).payload());
     }
+
+    /** A server-to-client segment (10.0.0.2:8080 to 10.0.0.1:clientPort); test frames stay under a page. */
+    private List<Segment> fromServer(int clientPort, long seq, int flags, byte[] payload) throws Exception {
+        return capture.testRun(eth(IPV4, ipv4(SERVER4, CLIENT4, 6, 0, 0x4000,
+                tcp(8080, clientPort, seq, 1, flags, payload))));
+    }
+
+    private static byte[] body(int n) {
+        byte[] b = new byte[n];
+        Arrays.fill(b, (byte) 'x');
+        return b;
+    }
+
+    @Test
+    void segmentsWhollyInsideAResponseBodyOfKnownLengthCarryNoPayload() throws Exception {
+        load(8192, List.of());
+        byte[] head = ascii("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nCONTENT-LENGTH:  8000\r\n\r\n");
+        byte[] first = concat(head, body(2200));
+        long seq = 5000;
+        var s1 = fromServer(40101, seq, ACK | PSH, first);
+        assertEquals(first.length, s1.get(0).capturedLength(), "the segment with the head is copied as always");
+        var s2 = fromServer(40101, seq + first.length, ACK, body(3000));
+        assertEquals(3000, s2.get(0).payloadLength());
+        assertEquals(0, s2.get(0).capturedLength(), "body only: the header says where and how long");
+        long rest = head.length + 8000 - first.length - 3000;
+        byte[] last = concat(body((int) rest), ascii("HTTP/1.1 204 No Content\r\n\r\n"));
+        var s3 = fromServer(40101, seq + first.length + 3000, ACK | PSH, last);
+        assertEquals(last.length, s3.get(0).capturedLength(), "the body ends inside: copied whole");
+        var s4 = fromServer(40101, seq + first.length + 3000 + last.length, ACK, body(3000));
+        assertEquals(3000, s4.get(0).capturedLength(), "past the body: copied");
+        // The other connection and the other direction are not affected.
+        assertEquals(3000, fromServer(40102, seq + first.length, ACK, body(3000)).get(0).capturedLength());
+    }
+
+    @Test
+    void aSegmentStartingWithAHeadIsAlwaysCopiedAndEndsTheSkip() throws Exception {
+        load(8192, List.of());
+        // The answer to HEAD carries a length but no body: the next response follows at once.
+        byte[] head = concat(ascii("HTTP/1.1 200 OK\r\nContent-Length: 50000\r\n\r\n"), body(3000));
+        fromServer(40103, 100, ACK | PSH, head);
+        byte[] next = concat(ascii("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"));
+        assertEquals(next.length, fromServer(40103, 100 + head.length, ACK | PSH, next).get(0).capturedLength());
+        assertEquals(2000, fromServer(40103, 100 + head.length + next.length, ACK, body(2000)).get(0).capturedLength(),
+                "the guess was given up with the head that disproved it");
+    }
+
+    @Test
+    void chunkedAndBodilessResponsesAndNewConnectionsAreNotSkipped() throws Exception {
+        load(8192, List.of());
+        byte[] chunked = concat(ascii("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 90000\r\n\r\n"),
+                body(3000));
+        fromServer(40104, 1, ACK, chunked);
+        assertEquals(3000, fromServer(40104, 1 + chunked.length, ACK, body(3000)).get(0).capturedLength(),
+                "chunked framing needs the bytes");
+        byte[] notModified = concat(ascii("HTTP/1.1 304 Not Modified\r\nContent-Length: 90000\r\n\r\n"), body(3000));
+        fromServer(40105, 1, ACK, notModified);
+        assertEquals(3000, fromServer(40105, 1 + notModified.length, ACK, body(3000)).get(0).capturedLength(),
+                "a 304 has no body");
+        byte[] big = concat(ascii("HTTP/1.1 200 OK\r\nContent-Length: 90000\r\n\r\n"), body(3000));
+        fromServer(40106, 1, ACK, big);
+        fromServer(40106, 7, SYN | ACK, new byte[0]); // the same addresses and ports, a new connection
+        assertEquals(3000, fromServer(40106, 8, ACK, body(3000)).get(0).capturedLength(),
+                "a new connection inherits nothing");
+    }
 }

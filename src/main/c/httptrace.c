@@ -18,6 +18,8 @@
 #include <linux/if_packet.h>
 #include <linux/perf_event.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -401,6 +403,14 @@ long ht_poll(struct ht_tracer *ht, void *buf, size_t cap, int timeout_ms)
 size_t ht_poll_buffer_size(struct ht_tracer *ht)
 {
 	return ht->ring_bytes;
+}
+
+int ht_raise_thread_priority(void)
+{
+	/* On Linux, PRIO_PROCESS with a thread id sets that one thread's nice value. */
+	if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), -10))
+		return -errno;
+	return 0;
 }
 
 uint64_t ht_lost_samples(struct ht_tracer *ht)

@@ -78,6 +78,13 @@ long ht_poll(struct ht_tracer *ht, void *buf, size_t cap, int timeout_ms);
 /* A good size for a poll buffer: one ring. It must hold at least one largest record. */
 size_t ht_poll_buffer_size(struct ht_tracer *ht);
 
+/*
+ * Raises the scheduling priority of the calling thread (nice -10) when allowed: the thread
+ * that drains the rings should run as soon as a ring passes its watermark, even on cores
+ * the traced server keeps busy. Returns 0 or a negative errno (then nothing changed).
+ */
+int ht_raise_thread_priority(void);
+
 /* Samples the rings reported lost so far (cheap: for the polling thread, after each poll). */
 uint64_t ht_lost_samples(struct ht_tracer *ht);
 

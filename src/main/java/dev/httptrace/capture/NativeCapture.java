@@ -194,6 +194,7 @@ public final class NativeCapture implements AutoCloseable {
      * when those fill too, counted by the kernel).
      */
     private void drainLoop() {
+        raiseThreadPriority();
         try {
             while (!stopping) {
                 Batch b = free.poll(DRAIN_WAIT_MILLIS, TimeUnit.MILLISECONDS);
@@ -214,6 +215,15 @@ public final class NativeCapture implements AutoCloseable {
             Thread.currentThread().interrupt();
         } catch (CaptureException e) {
             drainError = e.getMessage();
+        }
+    }
+
+    /** Best effort (it needs root or CAP_SYS_NICE): the drain works the same without it. */
+    private static void raiseThreadPriority() {
+        try {
+            int unused = (int) Shim.RAISE_THREAD_PRIORITY.invokeExact();
+        } catch (Throwable t) {
+            throw new IllegalStateException("native call failed", t);
         }
     }
 

@@ -24,6 +24,7 @@ final class Shim {
     static final MethodHandle POLL;
     static final MethodHandle POLL_BUFFER_SIZE;
     static final MethodHandle LOST_SAMPLES;
+    static final MethodHandle RAISE_THREAD_PRIORITY;
     static final MethodHandle REALTIME_OFFSET;
     static final MethodHandle STATS;
     static final MethodHandle TEST_RUN;
@@ -52,6 +53,8 @@ final class Shim {
                 ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_LONG));
         // long ht_poll(struct ht_tracer *ht, void *buf, size_t cap, int timeout_ms)
         POLL = bind(lib, "ht_poll", FunctionDescriptor.of(JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT));
+        // int ht_raise_thread_priority(void)
+        RAISE_THREAD_PRIORITY = bind(lib, "ht_raise_thread_priority", FunctionDescriptor.of(JAVA_INT));
         // uint64_t ht_lost_samples(struct ht_tracer *ht)
         LOST_SAMPLES = bind(lib, "ht_lost_samples", FunctionDescriptor.of(JAVA_LONG, ADDRESS));
         // size_t ht_poll_buffer_size(struct ht_tracer *ht)

@@ -213,8 +213,8 @@ public final class NativeCapture implements AutoCloseable {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        } catch (CaptureException e) {
-            drainError = e.getMessage();
+        } catch (CaptureException | RuntimeException e) {
+            drainError = e.getMessage(); // the pipeline thread reports it and stops
         }
     }
 
@@ -268,13 +268,14 @@ public final class NativeCapture implements AutoCloseable {
             return 0;
         }
         int count = 0;
-        while (b != null) {
+        // At most a pool's worth, so that the caller's own work (stop, expiry, flush) comes round.
+        for (int n = 0; b != null; n++) {
             count += deliver(b, sink);
             if (b.afterLoss) {
                 onLoss.run();
             }
             free.add(b);
-            b = filled.poll();
+            b = n + 1 < BATCHES ? filled.poll() : null;
         }
         return count;
     }
@@ -294,6 +295,9 @@ public final class NativeCapture implements AutoCloseable {
                 break;
             }
             count += deliver(last, sink);
+        }
+        if (lostSamples() != lostSeen) {
+            onLoss.run();
         }
         return count;
     }

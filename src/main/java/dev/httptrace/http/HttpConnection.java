@@ -5,6 +5,7 @@ import dev.httptrace.tcp.ConnectionHandler;
 import dev.httptrace.tcp.EndReason;
 import dev.httptrace.tcp.SeqNum;
 import dev.httptrace.tcp.StreamConsumer;
+import dev.httptrace.tcp.TlsOrigin;
 
 import java.util.ArrayDeque;
 
@@ -292,6 +293,15 @@ final class HttpConnection implements ConnectionHandler {
         awaitingResponse.clear();
     }
 
+    @Override
+    public void onHandedOver() {
+        if (parked != null) tracer.hold(-parked.keptBytes);
+        parked = null;
+        for (ExchangeInProgress x : open) tracer.hold(-x.keptBytes);
+        open.clear();
+        awaitingResponse.clear();
+    }
+
     /** A response that waited {@code timeoutNanos} for a request that never came is an orphan. Returns whether one still waits. */
     boolean expireParked(long nowNanos, long timeoutNanos) {
         if (parked != null && nowNanos - parked.parkedSince >= timeoutNanos) abandonParked();
@@ -331,12 +341,16 @@ final class HttpConnection implements ConnectionHandler {
         }
         int server = 1 - clientSide;
         Exchange.Response response = unanswered == null ? x.toResponse() : null;
+        TlsOrigin origin = tcp.tls();
+        Exchange.Tls tls = origin == null ? null
+                : new Exchange.Tls(origin.process(clientSide), origin.process(server), origin.socketKnown());
         tracer.emit(new Exchange(tcp.ifindex(), tcp.ipv6(),
                 new Exchange.Endpoint(tcp.address(clientSide).clone(), tcp.port(clientSide)),
                 new Exchange.Endpoint(tcp.address(server).clone(), tcp.port(server)),
                 x.toRequest(), response,
                 new Exchange.TraceInfo(response == null ? (unanswered == null ? "closed" : unanswered) : null,
                         x.gap, tcp.retransmissions(), x.upgraded,
-                        Anomaly.names(x.requestAnomalies, x.responseAnomalies), x.malformedRequest)));
+                        Anomaly.names(x.requestAnomalies, x.responseAnomalies), x.malformedRequest),
+                tls));
     }
 }

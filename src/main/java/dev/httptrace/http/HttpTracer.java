@@ -1,8 +1,12 @@
 package dev.httptrace.http;
 
 import dev.httptrace.capture.Segment;
+import dev.httptrace.capture.SegmentFilter;
+import dev.httptrace.capture.TlsRecord;
+import dev.httptrace.tcp.ConnectionListener;
 import dev.httptrace.tcp.TcpCounters;
 import dev.httptrace.tcp.TcpTracker;
+import dev.httptrace.tls.TlsTracker;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -85,6 +89,9 @@ public final class HttpTracer {
     private final ExchangeSink sink;
     private final Settings settings;
     private final TcpTracker tcp;
+    private final ConnectionListener connections;
+    /** The second source, TLS plaintext; null unless {@link #traceTls} was called. */
+    private TlsTracker tls;
     private final List<HttpConnection> withParkedResponses = new ArrayList<>();
 
     long requests;
@@ -101,8 +108,35 @@ public final class HttpTracer {
     public HttpTracer(ExchangeSink sink, Settings settings) {
         this.sink = sink;
         this.settings = settings;
-        this.tcp = new TcpTracker(settings.maxFlows(), settings.maxReorderBytes(),
-                connection -> new HttpConnection(this, connection, settings.maxHeadBytes(), settings.maxReorderBytes()));
+        this.connections = connection ->
+                new HttpConnection(this, connection, settings.maxHeadBytes(), settings.maxReorderBytes());
+        this.tcp = new TcpTracker(settings.maxFlows(), settings.maxReorderBytes(), connections);
+    }
+
+    /**
+     * Also takes TLS plaintext records ({@link #accept(TlsRecord)}): their streams are parsed
+     * and paired like TCP's, and the packet path leaves their connections alone.
+     *
+     * @param filter --port/--host for TLS streams (by their socket), or null for all
+     */
+    public void traceTls(SegmentFilter filter) {
+        tls = new TlsTracker(settings.maxFlows(), settings.maxReorderBytes(), connections, filter,
+                tcp::handOver, tcp.counters());
+    }
+
+    /** Hot path of the TLS source: one record of the uprobes, in the order read. */
+    public void accept(TlsRecord record) {
+        tls.accept(record);
+    }
+
+    /** The TLS source's counters, or null when it is off. */
+    public TlsTracker.Counters tlsCounters() {
+        return tls == null ? null : tls.counters();
+    }
+
+    /** The TLS rings lost records: holes in TLS streams are given up as gaps now. */
+    public void tlsLost() {
+        if (tls != null) tls.expire(tls.latestTimestamp(), Long.MAX_VALUE, 0);
     }
 
     /** Hot path: one captured segment, in capture order. */
@@ -118,6 +152,7 @@ public final class HttpTracer {
      */
     public void expire(long nowEpochNanos) {
         tcp.expire(nowEpochNanos, settings.idleTimeoutNanos(), settings.reorderTimeoutNanos());
+        if (tls != null) tls.expire(nowEpochNanos, settings.idleTimeoutNanos(), settings.reorderTimeoutNanos());
         for (int i = withParkedResponses.size() - 1; i >= 0; i--) {
             if (!withParkedResponses.get(i).expireParked(nowEpochNanos, settings.reorderTimeoutNanos())) {
                 withParkedResponses.set(i, withParkedResponses.getLast());
@@ -138,6 +173,7 @@ public final class HttpTracer {
     /** End of capture: every connection ends, requests still waiting are reported as "capture_end". */
     public void finish() {
         tcp.finish();
+        if (tls != null) tls.finish();
         withParkedResponses.clear();
     }
 

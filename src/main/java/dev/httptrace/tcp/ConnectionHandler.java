@@ -8,4 +8,10 @@ public interface ConnectionHandler {
 
     /** The connection is gone: both streams have ended (their {@code onEnd} came first). */
     void onClose(EndReason reason, long timestampNanos);
+
+    /**
+     * The connection is reported by another source (its TLS plaintext): it leaves the table
+     * without a close; what the handler holds is dropped, nothing is reported or counted.
+     */
+    default void onHandedOver() {}
 }

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The TCP stage: a bounded flow table of connections, each with a reassembler per direction.
@@ -25,6 +26,14 @@ public final class TcpTracker {
     private final List<Connection> withHoles = new ArrayList<>();
     private final TcpCounters counters = new TcpCounters();
     private long latestTimestamp;
+    /** Connections another source reports (TLS plaintext), oldest first; bounded. */
+    private final LinkedHashMap<ConnectionKey, Boolean> handedOver = new LinkedHashMap<>() {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<ConnectionKey, Boolean> eldest) {
+            return size() > MAX_HANDED_OVER;
+        }
+    };
+    static final int MAX_HANDED_OVER = 65_536;
 
     public TcpTracker(int maxFlows, int maxReorderBytes, ConnectionListener listener) {
         if (maxFlows < 1) throw new IllegalArgumentException("maxFlows must be at least 1");
@@ -47,6 +56,13 @@ public final class TcpTracker {
         long ts = s.timestampNanos();
         latestTimestamp = Math.max(latestTimestamp, ts);
         ConnectionKey key = ConnectionKey.of(s);
+        if (!handedOver.isEmpty() && handedOver.containsKey(key)) {
+            if (!s.has(Segment.SYN) || s.has(Segment.ACK)) {
+                counters.handedOverSegments++;
+                return;
+            }
+            handedOver.remove(key); // a new connection on the same addresses and ports
+        }
         Connection c = flows.get(key);
         if (c != null && c.copies.isCopy(s, c.sideOf(s))) {
             counters.interfaceCopies++; // the same packet on its way through another interface: nothing new
@@ -116,6 +132,20 @@ public final class TcpTracker {
         for (Connection c : idle) {
             counters.flowsTimedOut++;
             close(c, EndReason.IDLE, nowNanos);
+        }
+    }
+
+    /**
+     * Leaves the connection {@code key} to another source that reports it from its TLS
+     * plaintext: the ciphertext seen here is neither parsed nor counted as a non-HTTP flow,
+     * from now until a new connection (a SYN) reuses the addresses and ports.
+     */
+    public void handOver(ConnectionKey key) {
+        handedOver.put(key, Boolean.TRUE);
+        Connection c = flows.remove(key);
+        if (c != null && !c.closed) {
+            c.closed = true;
+            c.handler.onHandedOver();
         }
     }
 

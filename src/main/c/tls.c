@@ -214,8 +214,12 @@ int ht_tls_attach(struct ht_tls *t, const char *path, char *err, size_t errlen)
 		enter = probe(fns[i].enter, path, fns[i].name, 0);
 		if (!enter) {
 			ret = -errno;
-			if (ret == -ENOENT || ret == -ESRCH)
-				continue; /* this function is not exported here */
+			if ((ret == -ENOENT || ret == -ESRCH) && i > HT_TLS_FN_WRITE)
+				continue; /* an optional function not exported here */
+			if (ret == -ENOENT || ret == -ESRCH) {
+				tls_err(err, errlen, "%s does not export SSL_read and SSL_write", path);
+				goto undo;
+			}
 			tls_err(err, errlen, "cannot probe %s in %s: %s", fns[i].name, path, strerror(-ret));
 			goto undo;
 		}

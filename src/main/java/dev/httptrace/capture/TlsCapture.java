@@ -41,6 +41,7 @@ public final class TlsCapture implements AutoCloseable {
     private final long realtimeOffsetNanos;
     private long records;
     private boolean closed;
+    private final java.util.ArrayList<TlsRecord> batch = new java.util.ArrayList<>();
 
     private TlsCapture(Arena arena, MemorySegment tls, long realtimeOffsetNanos) {
         this.arena = arena;
@@ -90,10 +91,15 @@ public final class TlsCapture implements AutoCloseable {
         }
     }
 
-    /** Reads every record waiting in the rings, without waiting; returns how many. */
+    /**
+     * Reads every record waiting in the rings, without waiting, and hands them on in time
+     * order (the rings are per CPU): so the first end of a connection seen is the first that
+     * made a call. Returns how many.
+     */
     public int poll(Consumer<TlsRecord> sink) throws CaptureException {
         int n = 0;
         long len;
+        java.util.ArrayList<TlsRecord> batch = this.batch;
         do {
             try {
                 len = (long) TlsShim.POLL.invokeExact(tls, buffer, (long) BUFFER);
@@ -107,10 +113,13 @@ public final class TlsCapture implements AutoCloseable {
             long off = 0;
             while (off + HEADER_SIZE <= len) {
                 int dataLen = buffer.get(JAVA_INT, off + OFF_LEN);
-                sink.accept(read(off, dataLen));
-                n++;
+                batch.add(read(off, dataLen));
                 off += (HEADER_SIZE + dataLen + 7) & ~7L;
             }
+            batch.sort(java.util.Comparator.comparingLong(TlsRecord::timestampNanos));
+            for (TlsRecord r : batch) sink.accept(r);
+            n += batch.size();
+            batch.clear();
         } while (len > BUFFER / 2); // a full buffer: more may wait
         records += n;
         return n;

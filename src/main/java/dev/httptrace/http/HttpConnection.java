@@ -45,6 +45,7 @@ final class HttpConnection implements ConnectionHandler {
     private boolean sawHttp;
     /** A stream did not begin with HTTP; counted as a non-HTTP flow at the close unless HTTP was seen. */
     private boolean notHttp;
+    private boolean countedNotHttp;
 
     HttpConnection(HttpTracer tracer, Connection tcp, int maxHeadBytes, int maxDeferredBytes) {
         this.tracer = tracer;
@@ -283,7 +284,10 @@ final class HttpConnection implements ConnectionHandler {
 
     @Override
     public void onClose(EndReason reason, long timestampNanos) {
-        if (notHttp && !sawHttp) tracer.nonHttpFlows++;
+        if (notHttp && !sawHttp) {
+            tracer.nonHttpFlows++;
+            countedNotHttp = true;
+        }
         while (parked != null) abandonParked(); // the server's stream plays out what waited, its end included
         String why = unansweredReason(reason);
         while (!open.isEmpty()) {
@@ -295,6 +299,8 @@ final class HttpConnection implements ConnectionHandler {
 
     @Override
     public void onHandedOver() {
+        if (countedNotHttp) tracer.nonHttpFlows--; // its ciphertext, now reported as plaintext
+        countedNotHttp = false;
         if (parked != null) tracer.hold(-parked.keptBytes);
         parked = null;
         for (ExchangeInProgress x : open) tracer.hold(-x.keptBytes);

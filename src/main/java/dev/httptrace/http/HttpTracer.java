@@ -117,11 +117,13 @@ public final class HttpTracer {
      * Also takes TLS plaintext records ({@link #accept(TlsRecord)}): their streams are parsed
      * and paired like TCP's, and the packet path leaves their connections alone.
      *
-     * @param filter --port/--host for TLS streams (by their socket), or null for all
+     * @param filter  --port/--host for TLS streams (by their socket), or null for all
+     * @param notices told once per connection what is seen but not reported (HTTP/2)
      */
-    public void traceTls(SegmentFilter filter) {
+    public void traceTls(SegmentFilter filter, java.util.function.Consumer<String> notices) {
+        tcp.expectHandOvers();
         tls = new TlsTracker(settings.maxFlows(), settings.maxReorderBytes(), connections, filter,
-                tcp::handOver, tcp.counters());
+                tcp::handOver, tcp.counters(), notices);
     }
 
     /** Hot path of the TLS source: one record of the uprobes, in the order read. */

@@ -11,7 +11,9 @@ public interface ConnectionHandler {
 
     /**
      * The connection is reported by another source (its TLS plaintext): it leaves the table
-     * without a close; what the handler holds is dropped, nothing is reported or counted.
+     * without a close; what the handler holds is dropped, nothing is reported, and what was
+     * counted is taken back. Also called shortly after {@link #onClose}, when the other source
+     * claims a connection that closed here first.
      */
     default void onHandedOver() {}
 }

@@ -152,16 +152,17 @@ public final class TcpTracker {
         }
     }
 
+    /** Another source (TLS) may take connections over: remember the ones closed lately for it. */
+    public void expectHandOvers() {
+        handOvers = true;
+    }
+
     /**
      * Leaves the connection {@code key} to another source that reports it from its TLS
      * plaintext: the ciphertext seen here is neither parsed nor counted as a non-HTTP flow,
      * from now until a new connection (a SYN sent after {@code sinceNanos}) reuses the addresses
      * and ports. Call {@link #expectHandOvers} first, so connections closed lately are remembered.
      */
-    public void expectHandOvers() {
-        handOvers = true;
-    }
-
     public void handOver(ConnectionKey key, long sinceNanos) {
         handedOver.put(key, sinceNanos);
         Connection c = flows.remove(key);

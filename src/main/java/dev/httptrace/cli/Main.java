@@ -440,7 +440,8 @@ public final class Main implements Callable<Integer> {
             long deadline = duration == null ? Long.MAX_VALUE : System.nanoTime() + duration.toNanos();
             try {
                 while (!stopRequested && !limit.reached() && System.nanoTime() < deadline) {
-                    capture.poll(100, segments, tracer::captureLost);
+                    // With --tls, the TLS rings are read between waits: wait less, so they never fill.
+                    capture.poll(tlsSource == null ? 100 : TlsSource.POLL_MILLIS, segments, tracer::captureLost);
                     if (tlsSource != null) {
                         tlsSource.poll();
                     }

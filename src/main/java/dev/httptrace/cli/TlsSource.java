@@ -20,6 +20,10 @@ import java.util.function.Consumer;
 final class TlsSource implements AutoCloseable {
 
     static final long RESCAN_MILLIS = 2000;
+    /** The longest wait for packets between two reads of the TLS rings. */
+    static final int POLL_MILLIS = 10;
+    /** The TLS rings are this many times --perf-pages. */
+    static final int TLS_RING_FACTOR = 4;
 
     /** A --tls-lib that cannot be probed: a bad option (exit 2). */
     static final class BadLibrary extends RuntimeException {
@@ -42,7 +46,8 @@ final class TlsSource implements AutoCloseable {
 
     static TlsSource start(HttpTracer tracer, int perfPages, List<Integer> ports, HostFilter hosts,
                            List<String> explicit, Consumer<String> report) throws CaptureException {
-        TlsCapture capture = TlsCapture.open(perfPages);
+        // Plaintext comes in bigger bursts than packet heads (whole bodies, both ends when local): 4x the rings.
+        TlsCapture capture = TlsCapture.open(perfPages * TLS_RING_FACTOR);
         TlsSource source = new TlsSource(tracer, capture, new TlsLibraries(capture, report));
         try {
             boolean filtered = !ports.isEmpty() || hosts != HostFilter.ANY;

@@ -350,7 +350,7 @@ final class HttpConnection implements ConnectionHandler {
         TlsOrigin origin = tcp.tls();
         Exchange.Tls tls = origin == null ? null
                 : new Exchange.Tls(origin.process(clientSide), origin.process(server), origin.socketKnown());
-        tracer.emit(new Exchange(tcp.ifindex(), tcp.ipv6(),
+        tracer.emit(origin, clientSide, new Exchange(tcp.ifindex(), tcp.ipv6(),
                 new Exchange.Endpoint(tcp.address(clientSide).clone(), tcp.port(clientSide)),
                 new Exchange.Endpoint(tcp.address(server).clone(), tcp.port(server)),
                 x.toRequest(), response,

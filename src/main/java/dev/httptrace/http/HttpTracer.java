@@ -6,6 +6,7 @@ import dev.httptrace.capture.TlsRecord;
 import dev.httptrace.tcp.ConnectionListener;
 import dev.httptrace.tcp.TcpCounters;
 import dev.httptrace.tcp.TcpTracker;
+import dev.httptrace.tcp.TlsOrigin;
 import dev.httptrace.tls.TlsTracker;
 
 import java.util.ArrayList;
@@ -155,6 +156,7 @@ public final class HttpTracer {
     public void expire(long nowEpochNanos) {
         tcp.expire(nowEpochNanos, settings.idleTimeoutNanos(), settings.reorderTimeoutNanos());
         if (tls != null) tls.expire(nowEpochNanos, settings.idleTimeoutNanos(), settings.reorderTimeoutNanos());
+        releaseWaiting(false);
         for (int i = withParkedResponses.size() - 1; i >= 0; i--) {
             if (!withParkedResponses.get(i).expireParked(nowEpochNanos, settings.reorderTimeoutNanos())) {
                 withParkedResponses.set(i, withParkedResponses.getLast());
@@ -176,6 +178,7 @@ public final class HttpTracer {
     public void finish() {
         tcp.finish();
         if (tls != null) tls.finish();
+        releaseWaiting(true);
         withParkedResponses.clear();
     }
 
@@ -185,6 +188,39 @@ public final class HttpTracer {
                 requests, responses, exchanges, unanswered, orphanResponses, parseErrors, nonHttpFlows,
                 t.flowsEvicted(), tcp.activeFlows(), malformedHeaderLines, t.flowsTimedOut(), requestsDropped,
                 t.interfaceCopies());
+    }
+
+    /** A TLS exchange waiting a moment for the process at its other end (see {@link #emit(TlsOrigin, int, Exchange)}). */
+    private record WaitingForPeer(Exchange exchange, TlsOrigin origin, int clientSide, long sinceNanos) {}
+
+    private final java.util.ArrayDeque<WaitingForPeer> waitingForPeer = new java.util.ArrayDeque<>();
+    /** How long a TLS exchange waits for the records of the other end's process (a local peer) before it is written. */
+    static final long PEER_WAIT_NANOS = 150_000_000L;
+
+    /**
+     * An exchange of a TLS stream whose other end is not (yet) known to be traced waits up to
+     * {@link #PEER_WAIT_NANOS}: when both ends are on this host, the other end's records may come
+     * a moment later (another CPU's ring, a thread preempted before its return probe), and the one
+     * record must carry both processes.
+     */
+    void emit(TlsOrigin origin, int clientSide, Exchange exchange) {
+        if (origin != null && origin.socketKnown() && origin.process(1) == null) {
+            waitingForPeer.addLast(new WaitingForPeer(exchange, origin, clientSide, System.nanoTime()));
+            return;
+        }
+        emit(exchange);
+    }
+
+    /** Writes the TLS exchanges that waited long enough for their peer (all of them when {@code all}). */
+    private void releaseWaiting(boolean all) {
+        long now = System.nanoTime();
+        while (!waitingForPeer.isEmpty() && (all || now - waitingForPeer.peekFirst().sinceNanos() >= PEER_WAIT_NANOS)) {
+            WaitingForPeer w = waitingForPeer.pollFirst();
+            Exchange x = w.exchange();
+            TlsOrigin o = w.origin();
+            emit(new Exchange(x.ifindex(), x.ipv6(), x.client(), x.server(), x.request(), x.response(), x.trace(),
+                    new Exchange.Tls(o.process(w.clientSide()), o.process(1 - w.clientSide()), o.socketKnown())));
+        }
     }
 
     void emit(Exchange exchange) {

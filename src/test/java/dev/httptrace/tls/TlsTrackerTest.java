@@ -55,6 +55,8 @@ class TlsTrackerTest {
     void aClientsCallsMakeOneHttpsExchangeWithItsProcessAndSocket() {
         tracer.accept(call(1_000, CLIENT, true, 0, 0, REQUEST, 40000, 443));
         tracer.accept(call(2_000, CLIENT, false, 0, REQUEST.length(), RESPONSE, 40000, 443));
+        assertEquals(List.of(), exchanges, "it waits a moment for records of a process at the other end");
+        tracer.finish();
 
         assertEquals(1, exchanges.size());
         Exchange x = exchanges.getFirst();
@@ -75,6 +77,7 @@ class TlsTrackerTest {
         tracer.accept(call(1_100, CLIENT, true, 10, 0, rest, 40000, 443));
         tracer.accept(call(1_000, CLIENT, true, 0, 0, first, 40000, 443));
         tracer.accept(call(2_000, CLIENT, false, 0, REQUEST.length(), RESPONSE, 40000, 443));
+        tracer.finish();
 
         assertEquals(1, exchanges.size());
         assertEquals("/hello", exchanges.getFirst().request().target());
@@ -97,6 +100,21 @@ class TlsTrackerTest {
         assertEquals(CLIENT, x.tls().clientProcess().pid());
         assertEquals(SERVER, x.tls().serverProcess().pid());
         assertEquals(3, tracer.tlsCounters().peerRecords(), "the server's own records were not parsed again");
+    }
+
+    @Test
+    void theProcessAtTheOtherEndIsFoundEvenWhenItsRecordsComeAfterTheExchangeIsComplete() {
+        // The server's records were read first; the client's (its thread preempted before its
+        // return probe) come after the server has answered.
+        tracer.accept(call(1_000, SERVER, false, 0, 0, REQUEST, 443, 40000));
+        tracer.accept(call(1_500, SERVER, true, 0, REQUEST.length(), RESPONSE, 443, 40000));
+        tracer.accept(call(1_600, CLIENT, true, 0, 0, REQUEST, 40000, 443));
+        tracer.accept(call(2_000, CLIENT, false, 0, REQUEST.length(), RESPONSE, 40000, 443));
+        tracer.finish();
+
+        assertEquals(1, exchanges.size());
+        assertEquals(CLIENT, exchanges.getFirst().tls().clientProcess().pid());
+        assertEquals(SERVER, exchanges.getFirst().tls().serverProcess().pid());
     }
 
     @Test
@@ -152,6 +170,7 @@ class TlsTrackerTest {
         byte[] bytes = head.getBytes(StandardCharsets.ISO_8859_1);
         tracer.accept(new TlsRecord(2_000, 0x1000 + CLIENT, CLIENT, CLIENT, "client", false, false, 0, REQUEST.length(), bytes,
                 0, bytes.length, 100_000, true, LOCALHOST, 40000, LOCALHOST, 443));
+        tracer.finish();
 
         assertEquals(1, exchanges.size());
         assertEquals(100_000, exchanges.getFirst().response().bodySize());

@@ -26,21 +26,12 @@
 #include "httptrace_event.h"
 #include "httptrace.skel.h"
 #include "httptrace.h"
+#include "batch.h"
 
 struct ht_tracer {
 	struct httptrace_bpf *skel;
-	struct perf_buffer *pb;
+	struct batch_reader rb;
 	int sock;
-	size_t ring_bytes;
-	/* Where the sample callback copies records during one ht_poll. */
-	unsigned char *out;
-	size_t out_cap;
-	size_t out_len;
-	int out_full;
-	/* The ring a drain starts with: the one where the last drain stopped. */
-	size_t next_ring;
-	uint64_t lost;
-	uint64_t received;
 	uint64_t overflow;
 };
 
@@ -99,17 +90,6 @@ static void verifier_tail(char *dst, size_t dstlen, int max_lines)
 	snprintf(dst, dstlen, "%.*s", (int)(end - start), libbpf_log + start);
 }
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list args;
-
-	if (!err || errlen == 0)
-		return;
-	va_start(args, fmt);
-	vsnprintf(err, errlen, fmt, args);
-	va_end(args);
-}
-
 int ht_event_layout(int32_t *out, int n)
 {
 	int32_t layout[HT_LAYOUT_COUNT] = {
@@ -134,63 +114,19 @@ int ht_event_layout(int32_t *out, int n)
 	return HT_LAYOUT_COUNT;
 }
 
-/*
- * Copies one record into the caller's buffer. When it does not fit, the buffer is full:
- * the record is left in the ring (libbpf does not advance the ring's tail past a record
- * whose callback says stop) and the next poll takes it first, so nothing is dropped.
- */
-static enum bpf_perf_event_ret copy_record(struct ht_tracer *ht, const void *data, size_t size)
+/* A record's length: the header and the payload it says it carries. */
+static size_t event_len(const void *data, size_t size)
 {
 	const struct ht_event *ev = data;
-	size_t len, padded;
 
 	if (size < sizeof(*ev))
-		return LIBBPF_PERF_EVENT_CONT;
-	len = sizeof(*ev) + ev->captured_len;
-	if (len > size)
-		return LIBBPF_PERF_EVENT_CONT;
-	padded = (len + 7) & ~(size_t)7;
-	if (!ht->out || ht->out_len + padded > ht->out_cap) {
-		ht->out_full = 1;
-		return LIBBPF_PERF_EVENT_DONE;
-	}
-	memcpy(ht->out + ht->out_len, data, len);
-	memset(ht->out + ht->out_len + len, 0, padded - len);
-	ht->out_len += padded;
-	ht->received++;
-	return LIBBPF_PERF_EVENT_CONT;
-}
-
-/* Raw perf records: samples carry our record, LOST records count what the ring dropped. */
-static enum bpf_perf_event_ret on_perf_record(void *ctx, int cpu, struct perf_event_header *hdr)
-{
-	struct ht_tracer *ht = ctx;
-
-	(void)cpu;
-	if (hdr->type == PERF_RECORD_SAMPLE) {
-		struct {
-			struct perf_event_header hdr;
-			uint32_t size;
-			unsigned char data[];
-		} *sample = (void *)hdr;
-
-		return copy_record(ht, sample->data, sample->size);
-	} else if (hdr->type == PERF_RECORD_LOST) {
-		struct {
-			struct perf_event_header hdr;
-			uint64_t id;
-			uint64_t lost;
-		} *lost = (void *)hdr;
-
-		ht->lost += lost->lost;
-	}
-	return LIBBPF_PERF_EVENT_CONT;
+		return 0;
+	return sizeof(*ev) + ev->captured_len;
 }
 
 struct ht_tracer *ht_open(uint32_t snaplen, const uint16_t *ports, int nports,
 			  uint32_t perf_pages, char *err, size_t errlen, int *errnum)
 {
-	struct perf_event_attr attr = {0};
 	struct ht_tracer *ht;
 	unsigned int lo;
 	int ret;
@@ -258,23 +194,11 @@ struct ht_tracer *ht_open(uint32_t snaplen, const uint16_t *ports, int nports,
 		}
 	}
 
-	attr.type = PERF_TYPE_SOFTWARE;
-	attr.config = PERF_COUNT_SW_BPF_OUTPUT;
-	attr.sample_type = PERF_SAMPLE_RAW;
-	attr.sample_period = 1;
-	/*
-	 * Wake the reader when a quarter of the ring is used, not per sample: a wake-up
-	 * per packet costs the traced server most of its throughput. ht_poll's timeout
-	 * drains a quiet ring, so a lone request still shows up promptly.
-	 */
-	attr.watermark = 1;
-	ht->ring_bytes = (size_t)perf_pages * (size_t)sysconf(_SC_PAGESIZE);
-	attr.wakeup_watermark = ht->ring_bytes / 4;
-	ht->pb = perf_buffer__new_raw(bpf_map__fd(ht->skel->maps.events), perf_pages, &attr,
-				      on_perf_record, ht, NULL);
-	if (!ht->pb) {
-		*errnum = errno;
-		set_err(err, errlen, "cannot open the perf buffer: %s", strerror(errno));
+	/* Woken when a quarter of a ring is used: the drain thread keeps the rings that empty. */
+	ret = batch_reader_open(&ht->rb, bpf_map__fd(ht->skel->maps.events), perf_pages, 4, event_len);
+	if (ret) {
+		*errnum = -ret;
+		set_err(err, errlen, "cannot open the perf buffer: %s", strerror(-ret));
 		goto fail;
 	}
 	return ht;
@@ -356,35 +280,6 @@ int ht_attach(struct ht_tracer *ht, const char *ifname, char *err, size_t errlen
 	return 0;
 }
 
-/*
- * Copies pending records of every ring into buf until it is full. A ring is read up to
- * its head; when buf fills, the drain stops there and the next one starts with that ring,
- * so every ring gets its turn and no record is dropped for want of room.
- */
-static long drain(struct ht_tracer *ht, void *buf, size_t cap)
-{
-	size_t rings = perf_buffer__buffer_cnt(ht->pb);
-	long ret = 0;
-
-	ht->out = buf;
-	ht->out_cap = cap;
-	ht->out_len = 0;
-	ht->out_full = 0;
-	for (size_t i = 0; i < rings; i++) {
-		size_t ring = (ht->next_ring + i) % rings;
-
-		ret = perf_buffer__consume_buffer(ht->pb, ring);
-		if (ret < 0)
-			break;
-		if (ht->out_full) {
-			ht->next_ring = ring;
-			break;
-		}
-	}
-	ht->out = NULL;
-	return ret < 0 ? ret : (long)ht->out_len;
-}
-
 long ht_poll(struct ht_tracer *ht, void *buf, size_t cap, int timeout_ms)
 {
 	struct epoll_event events[8];
@@ -393,16 +288,16 @@ long ht_poll(struct ht_tracer *ht, void *buf, size_t cap, int timeout_ms)
 	 * Wait until a ring passes its watermark (or the timeout), then drain. When the last
 	 * drain filled its buffer, records are waiting already: do not wait.
 	 */
-	if (ht->out_full)
+	if (ht->rb.out_full)
 		timeout_ms = 0;
-	if (epoll_wait(perf_buffer__epoll_fd(ht->pb), events, 8, timeout_ms) < 0 && errno != EINTR)
+	if (epoll_wait(perf_buffer__epoll_fd(ht->rb.pb), events, 8, timeout_ms) < 0 && errno != EINTR)
 		return -errno;
-	return drain(ht, buf, cap);
+	return batch_reader_drain(&ht->rb, buf, cap);
 }
 
 size_t ht_poll_buffer_size(struct ht_tracer *ht)
 {
-	return ht->ring_bytes;
+	return ht->rb.ring_bytes;
 }
 
 int ht_raise_thread_priority(void)
@@ -415,7 +310,7 @@ int ht_raise_thread_priority(void)
 
 uint64_t ht_lost_samples(struct ht_tracer *ht)
 {
-	return ht->lost;
+	return ht->rb.lost;
 }
 
 int64_t ht_realtime_offset_ns(void)
@@ -445,8 +340,8 @@ int ht_stats(struct ht_tracer *ht, uint64_t *out, int n)
 		}
 		free(values);
 	}
-	stats[HT_STAT_LOST] = ht->lost;
-	stats[HT_STAT_RECEIVED] = ht->received;
+	stats[HT_STAT_LOST] = ht->rb.lost;
+	stats[HT_STAT_RECEIVED] = ht->rb.received;
 	stats[HT_STAT_OVERFLOW] = ht->overflow;
 	for (int i = 0; i < n && i < HT_STAT_MAX; i++)
 		out[i] = stats[i];
@@ -459,7 +354,7 @@ long ht_test_run(struct ht_tracer *ht, const void *frame, uint32_t len, void *bu
 
 	if (bpf_prog_test_run_opts(bpf_program__fd(ht->skel->progs.httptrace_filter), &opts))
 		return -errno;
-	return drain(ht, buf, cap);
+	return batch_reader_drain(&ht->rb, buf, cap);
 }
 
 void ht_close(struct ht_tracer *ht)
@@ -469,7 +364,7 @@ void ht_close(struct ht_tracer *ht)
 	/* Closing the socket detaches the filter; destroying the skeleton unloads it. */
 	if (ht->sock >= 0)
 		close(ht->sock);
-	perf_buffer__free(ht->pb);
+	batch_reader_close(&ht->rb);
 	httptrace_bpf__destroy(ht->skel);
 	free(ht);
 }

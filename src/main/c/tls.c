@@ -16,6 +16,7 @@
 #include "tls_event.h"
 #include "tls.skel.h"
 #include "tls.h"
+#include "batch.h"
 
 /* Links per library: entry and return of four functions and the handshake, SSL_free's entry. */
 #define LINKS_PER_LIB 11
@@ -23,28 +24,10 @@
 
 struct ht_tls {
 	struct tls_bpf *skel;
-	struct perf_buffer *pb;
+	struct batch_reader rb;
 	struct bpf_link *links[MAX_LINKS];
 	int nlinks;
-	size_t ring_bytes;
-	size_t next_ring;
-	char *out;
-	size_t out_cap;
-	size_t out_len;
-	int out_full;
-	uint64_t lost;
 };
-
-static void tls_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list args;
-
-	if (!err || errlen == 0)
-		return;
-	va_start(args, fmt);
-	vsnprintf(err, errlen, fmt, args);
-	va_end(args);
-}
 
 int ht_tls_event_layout(int32_t *out, int n)
 {
@@ -75,61 +58,24 @@ int ht_tls_event_layout(int32_t *out, int n)
 	return HT_TLS_LAYOUT_COUNT;
 }
 
-/* Copies one record; when it does not fit it stays in the ring for the next poll. */
-static enum bpf_perf_event_ret tls_copy(struct ht_tls *t, const void *data, size_t size)
+/* A record's length: the header and the plaintext it says it carries. */
+static size_t tls_event_len(const void *data, size_t size)
 {
 	const struct ht_tls_event *ev = data;
-	size_t len, padded;
 
 	if (size < sizeof(*ev))
-		return LIBBPF_PERF_EVENT_CONT;
-	len = sizeof(*ev) + ev->len;
-	if (len > size)
-		return LIBBPF_PERF_EVENT_CONT;
-	padded = (len + 7) & ~(size_t)7;
-	if (!t->out || t->out_len + padded > t->out_cap) {
-		t->out_full = 1;
-		return LIBBPF_PERF_EVENT_DONE;
-	}
-	memcpy(t->out + t->out_len, data, len);
-	memset(t->out + t->out_len + len, 0, padded - len);
-	t->out_len += padded;
-	return LIBBPF_PERF_EVENT_CONT;
-}
-
-static enum bpf_perf_event_ret tls_on_record(void *ctx, int cpu, struct perf_event_header *hdr)
-{
-	struct ht_tls *t = ctx;
-
-	(void)cpu;
-	if (hdr->type == PERF_RECORD_SAMPLE) {
-		struct {
-			struct perf_event_header hdr;
-			uint32_t size;
-			unsigned char data[];
-		} *sample = (void *)hdr;
-
-		return tls_copy(t, sample->data, sample->size);
-	} else if (hdr->type == PERF_RECORD_LOST) {
-		struct {
-			struct perf_event_header hdr;
-			uint64_t id;
-			uint64_t lost;
-		} *lost = (void *)hdr;
-
-		t->lost += lost->lost;
-	}
-	return LIBBPF_PERF_EVENT_CONT;
+		return 0;
+	return sizeof(*ev) + ev->len;
 }
 
 struct ht_tls *ht_tls_open(uint32_t perf_pages, char *err, size_t errlen, int *errnum)
 {
-	struct perf_event_attr attr = {0};
 	struct ht_tls *t;
+	int ret;
 
 	*errnum = 0;
 	if (perf_pages == 0 || (perf_pages & (perf_pages - 1))) {
-		tls_err(err, errlen, "perf pages must be a power of two");
+		set_err(err, errlen, "perf pages must be a power of two");
 		*errnum = EINVAL;
 		return NULL;
 	}
@@ -141,7 +87,7 @@ struct ht_tls *ht_tls_open(uint32_t perf_pages, char *err, size_t errlen, int *e
 	t->skel = tls_bpf__open_and_load();
 	if (!t->skel) {
 		*errnum = errno;
-		tls_err(err, errlen, "cannot load the TLS probes (%s)%s", strerror(errno),
+		set_err(err, errlen, "cannot load the TLS probes (%s)%s", strerror(errno),
 			errno == EPERM ? ": run as root or with CAP_BPF and CAP_PERFMON" : "");
 		goto fail;
 	}
@@ -155,25 +101,17 @@ struct ht_tls *ht_tls_open(uint32_t perf_pages, char *err, size_t errlen, int *e
 		goto attach_fail;
 	t->nlinks++;
 
-	attr.type = PERF_TYPE_SOFTWARE;
-	attr.config = PERF_COUNT_SW_BPF_OUTPUT;
-	attr.sample_type = PERF_SAMPLE_RAW;
-	attr.sample_period = 1;
-	/* Woken by bytes, never per sample: the reader polls without waiting anyway. */
-	attr.watermark = 1;
-	t->ring_bytes = (size_t)perf_pages * (size_t)sysconf(_SC_PAGESIZE);
-	attr.wakeup_watermark = t->ring_bytes / 2;
-	t->pb = perf_buffer__new_raw(bpf_map__fd(t->skel->maps.tls_events), perf_pages, &attr,
-				     tls_on_record, t, NULL);
-	if (!t->pb) {
-		*errnum = errno;
-		tls_err(err, errlen, "cannot open the TLS perf buffer: %s", strerror(errno));
+	/* Woken at half a ring, never per sample: the reader polls without waiting anyway. */
+	ret = batch_reader_open(&t->rb, bpf_map__fd(t->skel->maps.tls_events), perf_pages, 2, tls_event_len);
+	if (ret) {
+		*errnum = -ret;
+		set_err(err, errlen, "cannot open the TLS perf buffer: %s", strerror(-ret));
 		goto fail;
 	}
 	return t;
 attach_fail:
 	*errnum = errno;
-	tls_err(err, errlen, "cannot attach to the sock_send_length/sock_recv_length tracepoints (kernel 6.3 or later): %s", strerror(errno));
+	set_err(err, errlen, "cannot attach to the sock_send_length/sock_recv_length tracepoints (kernel 6.3 or later): %s", strerror(errno));
 fail:
 	ht_tls_close(t);
 	return NULL;
@@ -205,7 +143,7 @@ int ht_tls_attach(struct ht_tls *t, const char *path, char *err, size_t errlen)
 	int first = t->nlinks, mask = 0, ret;
 
 	if (t->nlinks + LINKS_PER_LIB > MAX_LINKS) {
-		tls_err(err, errlen, "too many libraries probed (at most %d)", MAX_LINKS / LINKS_PER_LIB);
+		set_err(err, errlen, "too many libraries probed (at most %d)", MAX_LINKS / LINKS_PER_LIB);
 		return -ENOSPC;
 	}
 	for (int i = 0; i < HT_TLS_FN_COUNT; i++) {
@@ -217,10 +155,10 @@ int ht_tls_attach(struct ht_tls *t, const char *path, char *err, size_t errlen)
 			if ((ret == -ENOENT || ret == -ESRCH) && i > HT_TLS_FN_WRITE)
 				continue; /* an optional function not exported here */
 			if (ret == -ENOENT || ret == -ESRCH) {
-				tls_err(err, errlen, "%s does not export SSL_read and SSL_write", path);
+				set_err(err, errlen, "%s does not export SSL_read and SSL_write", path);
 				goto undo;
 			}
-			tls_err(err, errlen, "cannot probe %s in %s: %s", fns[i].name, path, strerror(-ret));
+			set_err(err, errlen, "cannot probe %s in %s: %s", fns[i].name, path, strerror(-ret));
 			goto undo;
 		}
 		t->links[t->nlinks++] = enter;
@@ -228,7 +166,7 @@ int ht_tls_attach(struct ht_tls *t, const char *path, char *err, size_t errlen)
 			exit = probe(fns[i].ret, path, fns[i].name, 1);
 			if (!exit) {
 				ret = -errno;
-				tls_err(err, errlen, "cannot probe the return of %s in %s: %s",
+				set_err(err, errlen, "cannot probe the return of %s in %s: %s",
 					fns[i].name, path, strerror(-ret));
 				goto undo;
 			}
@@ -238,7 +176,7 @@ int ht_tls_attach(struct ht_tls *t, const char *path, char *err, size_t errlen)
 	}
 	if (!(mask & (1 << HT_TLS_FN_READ)) || !(mask & (1 << HT_TLS_FN_WRITE))) {
 		ret = -ENOENT;
-		tls_err(err, errlen, "%s does not export SSL_read and SSL_write", path);
+		set_err(err, errlen, "%s does not export SSL_read and SSL_write", path);
 		goto undo;
 	}
 	return mask;
@@ -250,31 +188,12 @@ undo:
 
 long ht_tls_poll(struct ht_tls *t, void *buf, size_t cap)
 {
-	size_t rings = perf_buffer__buffer_cnt(t->pb);
-	long ret = 0;
-
-	t->out = buf;
-	t->out_cap = cap;
-	t->out_len = 0;
-	t->out_full = 0;
-	for (size_t i = 0; i < rings; i++) {
-		size_t ring = (t->next_ring + i) % rings;
-
-		ret = perf_buffer__consume_buffer(t->pb, ring);
-		if (ret < 0)
-			break;
-		if (t->out_full) {
-			t->next_ring = ring;
-			break;
-		}
-	}
-	t->out = NULL;
-	return ret < 0 ? ret : (long)t->out_len;
+	return batch_reader_drain(&t->rb, buf, cap);
 }
 
 uint64_t ht_tls_lost_samples(struct ht_tls *t)
 {
-	return t->lost;
+	return t->rb.lost;
 }
 
 void ht_tls_close(struct ht_tls *t)
@@ -283,7 +202,7 @@ void ht_tls_close(struct ht_tls *t)
 		return;
 	while (t->nlinks > 0)
 		bpf_link__destroy(t->links[--t->nlinks]);
-	perf_buffer__free(t->pb);
+	batch_reader_close(&t->rb);
 	tls_bpf__destroy(t->skel);
 	free(t);
 }

@@ -125,7 +125,10 @@ public final class NativeCapture implements AutoCloseable {
                         ? CaptureException.Reason.PERMISSION : CaptureException.Reason.BPF_REJECTED;
                 throw new CaptureException(reason, err.getString(0));
             }
-            // At least one largest record; pages are only resident once a burst has used them.
+            // One ring (and at least one largest record): a drain at the watermark then holds
+            // every ring's pending records, which are sorted by time together; smaller batches
+            // split requests from their responses and cost more than they save (measured).
+            // Pages are resident only once a burst has used them.
             long size = Math.max((long) Shim.POLL_BUFFER_SIZE.invokeExact(tracer),
                     HEADER_SIZE + Settings.MAX_SNAPLEN + 8);
             Batch[] batches = new Batch[BATCHES + 1];

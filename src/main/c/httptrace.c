@@ -32,7 +32,6 @@ struct ht_tracer {
 	struct httptrace_bpf *skel;
 	struct batch_reader rb;
 	int sock;
-	uint64_t overflow;
 };
 
 /* The tail of what libbpf printed, so a verifier rejection can be shown to the user. */
@@ -342,7 +341,7 @@ int ht_stats(struct ht_tracer *ht, uint64_t *out, int n)
 	}
 	stats[HT_STAT_LOST] = ht->rb.lost;
 	stats[HT_STAT_RECEIVED] = ht->rb.received;
-	stats[HT_STAT_OVERFLOW] = ht->overflow;
+	/* HT_STAT_OVERFLOW stays 0: a full batch leaves records in the ring. */
 	for (int i = 0; i < n && i < HT_STAT_MAX; i++)
 		out[i] = stats[i];
 	return HT_STAT_MAX;

@@ -3,7 +3,8 @@
 #
 #   bpf/httptrace.bpf.c --clang -target bpf--> build/httptrace.bpf.o
 #     --bpftool gen skeleton--> build/httptrace.skel.h
-#     + src/main/c/{httptrace,batch}.c --cc -shared, -lbpf--> build/native/libhttptrace.so
+#   bpf/tls.bpf.c (TLS uprobes) --> build/tls.bpf.o --> build/tls.skel.h
+#     + src/main/c/{httptrace,tls,batch}.c --cc -shared, -lbpf--> build/native/libhttptrace.so
 #     --mvn package (resource native/)--> target/httptrace.jar
 #   mvn package also writes target/doc/httptrace.adoc and httptrace.bash from the picocli
 #     model (picocli-codegen) --asciidoctor--> build/httptrace.1
@@ -54,10 +55,17 @@ $(BUILD)/httptrace.bpf.o: bpf/httptrace.bpf.c bpf/httptrace_event.h | $(BUILD)/.
 $(BUILD)/httptrace.skel.h: $(BUILD)/httptrace.bpf.o
 	bpftool gen skeleton $< name httptrace_bpf > $@
 
-NATIVE_SOURCES := src/main/c/httptrace.c src/main/c/batch.c
+# The TLS uprobes: a program of their own, with their own skeleton (bpf/tls.bpf.c).
+$(BUILD)/tls.bpf.o: bpf/tls.bpf.c bpf/tls_event.h | $(BUILD)/.deps
+	clang -g -O2 -Wall -target bpf -D__TARGET_ARCH_$(ARCH) -Ibpf $(CLANG_BPF_SYS_INCLUDES) -c $< -o $@
 
-$(LIB): $(NATIVE_SOURCES) src/main/c/httptrace.h src/main/c/batch.h bpf/httptrace_event.h \
-		$(BUILD)/httptrace.skel.h
+$(BUILD)/tls.skel.h: $(BUILD)/tls.bpf.o
+	bpftool gen skeleton $< name tls_bpf > $@
+
+NATIVE_SOURCES := src/main/c/httptrace.c src/main/c/tls.c src/main/c/batch.c
+
+$(LIB): $(NATIVE_SOURCES) src/main/c/httptrace.h src/main/c/tls.h src/main/c/batch.h bpf/httptrace_event.h bpf/tls_event.h \
+		$(BUILD)/httptrace.skel.h $(BUILD)/tls.skel.h
 	@mkdir -p $(dir $@)
 	cc -O2 -g -Wall -Wextra -fPIC -shared -Ibpf -I$(BUILD) -Isrc/main/c $(NATIVE_SOURCES) -lbpf -o $@
 

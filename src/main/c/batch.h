@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * Reading a perf buffer in batches: opening one that wakes its reader by bytes, and
- * draining its per-CPU rings into a buffer the caller owns, a batch at a time, without ever
- * dropping a record for want of room. Internal to the shim; any record type (the caller
- * says how long a record is), so a second source (TLS uprobes) can share it.
+ * What the two perf buffers of the shim (packets, TLS) share: opening a perf buffer that
+ * wakes its reader by bytes, and draining its per-CPU rings into a buffer the caller owns,
+ * a batch at a time, without ever dropping a record for want of room. Internal to the shim.
  */
 #ifndef HTTPTRACE_BATCH_H
 #define HTTPTRACE_BATCH_H

@@ -22,7 +22,17 @@ final class NativeLibrary {
 
     private NativeLibrary() {}
 
-    static SymbolLookup load() throws CaptureException {
+    private static SymbolLookup loaded;
+
+    /** Loads the shim once; both halves (socket filter and TLS) bind to the same copy. */
+    static synchronized SymbolLookup load() throws CaptureException {
+        if (loaded == null) {
+            loaded = loadOnce();
+        }
+        return loaded;
+    }
+
+    private static SymbolLookup loadOnce() throws CaptureException {
         String explicit = System.getProperty(PATH_PROPERTY);
         if (explicit != null && !explicit.isBlank()) {
             Path path = Path.of(explicit);

@@ -30,6 +30,9 @@ final class Shim {
     static final MethodHandle TEST_RUN;
     static final MethodHandle CLOSE;
 
+    /** The loaded shim (null when it could not be loaded): the TLS half binds from it too. */
+    static final SymbolLookup LIBRARY;
+
     static {
         SymbolLookup lib = null;
         CaptureException failure = null;
@@ -38,6 +41,7 @@ final class Shim {
         } catch (CaptureException e) {
             failure = e;
         }
+        LIBRARY = lib;
         LOAD_FAILURE = failure;
         // int ht_event_layout(int32_t *out, int n)
         EVENT_LAYOUT = bind(lib, "ht_event_layout", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
@@ -79,7 +83,8 @@ final class Shim {
         }
     }
 
-    private static MethodHandle bind(SymbolLookup lib, String name, FunctionDescriptor descriptor) {
+    /** A downcall handle for a function of the shim; null when the library did not load. */
+    static MethodHandle bind(SymbolLookup lib, String name, FunctionDescriptor descriptor) {
         if (lib == null) {
             return null;
         }

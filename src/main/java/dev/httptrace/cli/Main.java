@@ -65,6 +65,7 @@ import picocli.CommandLine.Spec;
             "  httptrace -r capture.pcap -f text          # offline, from tcpdump -w",
             "  sudo httptrace -i lo --host 10.0.0.0/8 --status 5xx --headers all",
             "  sudo httptrace -i lo -p 8080 -d 60s --fail-on 5xx --expect 1 -w t.pcapng",
+            "  sudo httptrace --tls -p 443                # https too, from OpenSSL's plaintext",
             "",
             "Exit codes: 0 done, 1 failure, 2 bad options, 3 no permission,",
             "  4 no such interface, 5 BPF refused or unavailable,",
@@ -176,6 +177,14 @@ public final class Main implements Callable<Integer> {
             description = "Once the filter is attached, drop root and run on as this user (as tcpdump -Z).")
     String user;
 
+    @Option(names = "--tls",
+            description = "Also trace HTTPS: read the plaintext where OpenSSL (libssl, or a program exporting its API) hands it over, with the process at each end.")
+    boolean tls;
+
+    @Option(names = "--tls-lib", paramLabel = "PATH",
+            description = "With --tls, also probe this library or executable (one exporting SSL_read and SSL_write); repeatable. Implies --tls.")
+    List<String> tlsLibs = new ArrayList<>();
+
     @Option(names = {"-q", "--quiet"},
             description = "No 'tracing on' line and no summary on stderr.")
     boolean quiet;
@@ -191,6 +200,8 @@ public final class Main implements Callable<Integer> {
     private Summary summary;
     private Verdict verdict;
     private Summary.Counters counters;
+    /** The TLS source's line of the exit summary, when --tls was on. */
+    private String tlsSummary;
 
     public static void main(String[] args) {
         System.exit(run(args));
@@ -276,6 +287,9 @@ public final class Main implements Callable<Integer> {
             for (String line : summary.text(counters)) {
                 err.println("httptrace: " + line);
             }
+            if (tlsSummary != null) {
+                err.println("httptrace: " + tlsSummary);
+            }
         }
         return code;
     }
@@ -304,6 +318,17 @@ public final class Main implements Callable<Integer> {
         }
         if (readFile != null && (readyFile != null || user != null)) {
             throw new ParameterException(spec.commandLine(), "--ready-file and --user are for live tracing, not --read");
+        }
+        if (!tlsLibs.isEmpty()) {
+            tls = true;
+        }
+        if (readFile != null && tls) {
+            throw new ParameterException(spec.commandLine(), "--tls traces live processes, not --read");
+        }
+        for (String lib : tlsLibs) {
+            if (!Files.isReadable(Path.of(lib)) || Files.isDirectory(Path.of(lib))) {
+                throw new ParameterException(spec.commandLine(), "--tls-lib: cannot read '" + lib + "'");
+            }
         }
         if (expect != null && expect < 1) {
             throw new ParameterException(spec.commandLine(), "--expect must be at least 1");
@@ -392,9 +417,14 @@ public final class Main implements Callable<Integer> {
         // Ctrl-C / SIGTERM end the loop like --count does: detach, summarise, exit 0 (as tcpdump).
         Signals.onInterrupt(() -> stopRequested = true);
         NativeCapture.Stats stats = null;
+        TlsSource tlsSource = null;
         try (NativeCapture capture = NativeCapture.open(settings); StdoutWatch stdoutWatch = new StdoutWatch()) {
             capture.filterHosts(hostFilter);
             capture.attach(iface);
+            if (tls) {
+                tlsSource = TlsSource.start(tracer, perfPages, ports, hostFilter, tlsLibs,
+                        line -> { if (!quiet) err.println("httptrace: tls: " + line); });
+            }
             Integer failed = afterAttach(ready, account);
             if (failed != null) {
                 return failed;
@@ -410,7 +440,11 @@ public final class Main implements Callable<Integer> {
             long deadline = duration == null ? Long.MAX_VALUE : System.nanoTime() + duration.toNanos();
             try {
                 while (!stopRequested && !limit.reached() && System.nanoTime() < deadline) {
-                    capture.poll(100, segments, tracer::captureLost);
+                    // With --tls, the TLS rings are read between waits: wait less, so they never fill.
+                    capture.poll(tlsSource == null ? 100 : TlsSource.POLL_MILLIS, segments, tracer::captureLost);
+                    if (tlsSource != null) {
+                        tlsSource.poll();
+                    }
                     tracer.expire(System.currentTimeMillis() * 1_000_000L);
                     flush(writer);
                     if (stdoutWatch.closed()) {
@@ -419,6 +453,9 @@ public final class Main implements Callable<Integer> {
                 }
                 if (!limit.reached()) {
                     capture.finish(segments, tracer::captureLost); // what the rings still hold of traffic before the stop
+                    if (tlsSource != null) {
+                        tlsSource.poll();
+                    }
                     tracer.finish(); // report requests still waiting for an answer
                 }
                 flush(writer);
@@ -427,7 +464,13 @@ public final class Main implements Callable<Integer> {
             }
         } catch (CaptureException e) {
             return fail(exitCode(e.reason()), e.getMessage());
+        } catch (TlsSource.BadLibrary e) {
+            return fail(ExitCode.USAGE, e.getMessage());
         } finally {
+            if (tlsSource != null) {
+                tlsSummary = tlsSource.summary();
+                tlsSource.close(); // every uprobe detached
+            }
             if (stats != null) {
                 counters = new Summary.Counters(stats, null, tracer.stats());
             }

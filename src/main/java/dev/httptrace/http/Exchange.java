@@ -12,11 +12,29 @@ import java.util.List;
  * @param request   the request
  * @param response  the final (non-1xx) response, or null when the request went unanswered
  * @param trace     what httptrace itself knows about the capture of this exchange
+ * @param tls       set when the exchange was read from TLS plaintext (https), else null
  */
 public record Exchange(int ifindex, boolean ipv6, Endpoint client, Endpoint server,
-                       Request request, Response response, TraceInfo trace) {
+                       Request request, Response response, TraceInfo trace, Tls tls) {
 
-    /** An IP address (4 or 16 bytes) and a TCP port. */
+    /** An exchange seen in packets (no TLS). */
+    public Exchange(int ifindex, boolean ipv6, Endpoint client, Endpoint server,
+                    Request request, Response response, TraceInfo trace) {
+        this(ifindex, ipv6, client, server, request, response, trace, null);
+    }
+
+    /**
+     * What an exchange read from a TLS library's plaintext adds.
+     *
+     * @param clientProcess the client's process, or null when that end was not traced
+     * @param serverProcess the server's process, or null when that end was not traced
+     * @param socketKnown   the addresses and ports are the TCP socket's; false when it could not
+     *                      be known (the endpoints' addresses are then empty and ports 0)
+     */
+    public record Tls(dev.httptrace.tcp.ProcessInfo clientProcess, dev.httptrace.tcp.ProcessInfo serverProcess,
+                      boolean socketKnown) {}
+
+    /** An IP address (4 or 16 bytes; empty when unknown) and a TCP port (0 when unknown). */
     public record Endpoint(byte[] address, int port) {}
 
     /** One header line as sent: the name keeps its case, the value is trimmed of surrounding whitespace. */

@@ -5,6 +5,7 @@ import dev.httptrace.tcp.ConnectionHandler;
 import dev.httptrace.tcp.EndReason;
 import dev.httptrace.tcp.SeqNum;
 import dev.httptrace.tcp.StreamConsumer;
+import dev.httptrace.tcp.TlsOrigin;
 
 import java.util.ArrayDeque;
 
@@ -44,6 +45,7 @@ final class HttpConnection implements ConnectionHandler {
     private boolean sawHttp;
     /** A stream did not begin with HTTP; counted as a non-HTTP flow at the close unless HTTP was seen. */
     private boolean notHttp;
+    private boolean countedNotHttp;
 
     HttpConnection(HttpTracer tracer, Connection tcp, int maxHeadBytes, int maxDeferredBytes) {
         this.tracer = tracer;
@@ -282,13 +284,27 @@ final class HttpConnection implements ConnectionHandler {
 
     @Override
     public void onClose(EndReason reason, long timestampNanos) {
-        if (notHttp && !sawHttp) tracer.nonHttpFlows++;
+        if (notHttp && !sawHttp) {
+            tracer.nonHttpFlows++;
+            countedNotHttp = true;
+        }
         while (parked != null) abandonParked(); // the server's stream plays out what waited, its end included
         String why = unansweredReason(reason);
         while (!open.isEmpty()) {
             ExchangeInProgress x = open.peekFirst();
             emit(x, x.responseSeen ? null : why);
         }
+        awaitingResponse.clear();
+    }
+
+    @Override
+    public void onHandedOver() {
+        if (countedNotHttp) tracer.nonHttpFlows--; // its ciphertext, now reported as plaintext
+        countedNotHttp = false;
+        if (parked != null) tracer.hold(-parked.keptBytes);
+        parked = null;
+        for (ExchangeInProgress x : open) tracer.hold(-x.keptBytes);
+        open.clear();
         awaitingResponse.clear();
     }
 
@@ -331,12 +347,16 @@ final class HttpConnection implements ConnectionHandler {
         }
         int server = 1 - clientSide;
         Exchange.Response response = unanswered == null ? x.toResponse() : null;
-        tracer.emit(new Exchange(tcp.ifindex(), tcp.ipv6(),
+        TlsOrigin origin = tcp.tls();
+        Exchange.Tls tls = origin == null ? null
+                : new Exchange.Tls(origin.process(clientSide), origin.process(server), origin.socketKnown());
+        tracer.emit(origin, clientSide, new Exchange(tcp.ifindex(), tcp.ipv6(),
                 new Exchange.Endpoint(tcp.address(clientSide).clone(), tcp.port(clientSide)),
                 new Exchange.Endpoint(tcp.address(server).clone(), tcp.port(server)),
                 x.toRequest(), response,
                 new Exchange.TraceInfo(response == null ? (unanswered == null ? "closed" : unanswered) : null,
                         x.gap, tcp.retransmissions(), x.upgraded,
-                        Anomaly.names(x.requestAnomalies, x.responseAnomalies), x.malformedRequest)));
+                        Anomaly.names(x.requestAnomalies, x.responseAnomalies), x.malformedRequest),
+                tls));
     }
 }

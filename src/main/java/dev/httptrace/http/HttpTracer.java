@@ -1,8 +1,13 @@
 package dev.httptrace.http;
 
 import dev.httptrace.capture.Segment;
+import dev.httptrace.capture.SegmentFilter;
+import dev.httptrace.capture.TlsRecord;
+import dev.httptrace.tcp.ConnectionListener;
 import dev.httptrace.tcp.TcpCounters;
 import dev.httptrace.tcp.TcpTracker;
+import dev.httptrace.tcp.TlsOrigin;
+import dev.httptrace.tls.TlsTracker;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -85,6 +90,9 @@ public final class HttpTracer {
     private final ExchangeSink sink;
     private final Settings settings;
     private final TcpTracker tcp;
+    private final ConnectionListener connections;
+    /** The second source, TLS plaintext; null unless {@link #traceTls} was called. */
+    private TlsTracker tls;
     private final List<HttpConnection> withParkedResponses = new ArrayList<>();
 
     long requests;
@@ -101,8 +109,37 @@ public final class HttpTracer {
     public HttpTracer(ExchangeSink sink, Settings settings) {
         this.sink = sink;
         this.settings = settings;
-        this.tcp = new TcpTracker(settings.maxFlows(), settings.maxReorderBytes(),
-                connection -> new HttpConnection(this, connection, settings.maxHeadBytes(), settings.maxReorderBytes()));
+        this.connections = connection ->
+                new HttpConnection(this, connection, settings.maxHeadBytes(), settings.maxReorderBytes());
+        this.tcp = new TcpTracker(settings.maxFlows(), settings.maxReorderBytes(), connections);
+    }
+
+    /**
+     * Also takes TLS plaintext records ({@link #accept(TlsRecord)}): their streams are parsed
+     * and paired like TCP's, and the packet path leaves their connections alone.
+     *
+     * @param filter  --port/--host for TLS streams (by their socket), or null for all
+     * @param notices told once per connection what is seen but not reported (HTTP/2)
+     */
+    public void traceTls(SegmentFilter filter, java.util.function.Consumer<String> notices) {
+        tcp.expectHandOvers();
+        tls = new TlsTracker(settings.maxFlows(), settings.maxReorderBytes(), connections, filter,
+                tcp::handOver, tcp.counters(), notices);
+    }
+
+    /** Hot path of the TLS source: one record of the uprobes, in the order read. */
+    public void accept(TlsRecord record) {
+        tls.accept(record);
+    }
+
+    /** The TLS source's counters, or null when it is off. */
+    public TlsTracker.Counters tlsCounters() {
+        return tls == null ? null : tls.counters();
+    }
+
+    /** The TLS rings lost records: holes in TLS streams are given up as gaps now. */
+    public void tlsLost() {
+        if (tls != null) tls.expire(tls.latestTimestamp(), Long.MAX_VALUE, 0);
     }
 
     /** Hot path: one captured segment, in capture order. */
@@ -118,6 +155,8 @@ public final class HttpTracer {
      */
     public void expire(long nowEpochNanos) {
         tcp.expire(nowEpochNanos, settings.idleTimeoutNanos(), settings.reorderTimeoutNanos());
+        if (tls != null) tls.expire(nowEpochNanos, settings.idleTimeoutNanos(), settings.reorderTimeoutNanos());
+        releaseWaiting(false);
         for (int i = withParkedResponses.size() - 1; i >= 0; i--) {
             if (!withParkedResponses.get(i).expireParked(nowEpochNanos, settings.reorderTimeoutNanos())) {
                 withParkedResponses.set(i, withParkedResponses.getLast());
@@ -138,6 +177,8 @@ public final class HttpTracer {
     /** End of capture: every connection ends, requests still waiting are reported as "capture_end". */
     public void finish() {
         tcp.finish();
+        if (tls != null) tls.finish();
+        releaseWaiting(true);
         withParkedResponses.clear();
     }
 
@@ -147,6 +188,39 @@ public final class HttpTracer {
                 requests, responses, exchanges, unanswered, orphanResponses, parseErrors, nonHttpFlows,
                 t.flowsEvicted(), tcp.activeFlows(), malformedHeaderLines, t.flowsTimedOut(), requestsDropped,
                 t.interfaceCopies());
+    }
+
+    /** A TLS exchange waiting a moment for the process at its other end (see {@link #emit(TlsOrigin, int, Exchange)}). */
+    private record WaitingForPeer(Exchange exchange, TlsOrigin origin, int clientSide, long sinceNanos) {}
+
+    private final java.util.ArrayDeque<WaitingForPeer> waitingForPeer = new java.util.ArrayDeque<>();
+    /** How long a TLS exchange waits for the records of the other end's process (a local peer) before it is written. */
+    static final long PEER_WAIT_NANOS = 150_000_000L;
+
+    /**
+     * An exchange of a TLS stream whose other end is not (yet) known to be traced waits up to
+     * {@link #PEER_WAIT_NANOS}: when both ends are on this host, the other end's records may come
+     * a moment later (another CPU's ring, a thread preempted before its return probe), and the one
+     * record must carry both processes.
+     */
+    void emit(TlsOrigin origin, int clientSide, Exchange exchange) {
+        if (origin != null && origin.socketKnown() && origin.process(1) == null) {
+            waitingForPeer.addLast(new WaitingForPeer(exchange, origin, clientSide, System.nanoTime()));
+            return;
+        }
+        emit(exchange);
+    }
+
+    /** Writes the TLS exchanges that waited long enough for their peer (all of them when {@code all}). */
+    private void releaseWaiting(boolean all) {
+        long now = System.nanoTime();
+        while (!waitingForPeer.isEmpty() && (all || now - waitingForPeer.peekFirst().sinceNanos() >= PEER_WAIT_NANOS)) {
+            WaitingForPeer w = waitingForPeer.pollFirst();
+            Exchange x = w.exchange();
+            TlsOrigin o = w.origin();
+            emit(new Exchange(x.ifindex(), x.ipv6(), x.client(), x.server(), x.request(), x.response(), x.trace(),
+                    new Exchange.Tls(o.process(w.clientSide()), o.process(1 - w.clientSide()), o.socketKnown())));
+        }
     }
 
     void emit(Exchange exchange) {

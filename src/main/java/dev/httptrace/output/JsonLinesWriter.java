@@ -1,11 +1,13 @@
 package dev.httptrace.output;
 
 import dev.httptrace.http.Exchange;
+
 import dev.httptrace.http.Exchange.Header;
 import dev.httptrace.http.Exchange.Request;
 import dev.httptrace.http.Exchange.Response;
 import dev.httptrace.http.Exchange.TraceInfo;
 import dev.httptrace.http.ExchangeSink;
+import dev.httptrace.tcp.ProcessInfo;
 
 import java.io.Flushable;
 import java.io.IOException;
@@ -59,6 +61,11 @@ public final class JsonLinesWriter implements ExchangeSink, Flushable {
             REDACTED = JsonOut.value(OutputOptions.REDACTED);
 
     private static final byte[] ANOMALIES = n("anomalies"), MALFORMED_REQUEST = n("malformed_request");
+    // TLS only: the processes at the ends, and whether the socket was known.
+    private static final byte[] PROCESS = n("process"), PID = n("pid"), EXECUTABLE = n("executable"),
+            THREAD = n("thread"), ID = n("id"), TLS = n("tls"), ATTRIBUTION = n("attribution");
+    private static final byte[] HTTPS = JsonOut.value("https"), SOCKET = JsonOut.value("socket"),
+            UNKNOWN = JsonOut.value("unknown");
     private static final int NAME_CACHE_MAX = 1024;
     private static final String USER_AGENT_NAME = "user-agent";
 
@@ -125,8 +132,10 @@ public final class JsonLinesWriter implements ExchangeSink, Flushable {
         g.startObject();
         g.field(TRANSPORT);
         g.raw(TCP);
-        g.field(TYPE);
-        g.raw(x.ipv6() ? IPV6 : IPV4);
+        if (x.tls() == null || x.tls().socketKnown()) {
+            g.field(TYPE);
+            g.raw(x.ipv6() ? IPV6 : IPV4);
+        }
         g.field(PROTOCOL);
         g.startObject();
         g.field(NAME);
@@ -138,10 +147,11 @@ public final class JsonLinesWriter implements ExchangeSink, Flushable {
         g.endObject();
         g.endObject();
 
-        endpoint(CLIENT, x.client());
-        endpoint(SERVER, x.server());
+        Exchange.Tls tls = x.tls();
+        endpoint(CLIENT, x.client(), tls == null ? null : tls.clientProcess());
+        endpoint(SERVER, x.server(), tls == null ? null : tls.serverProcess());
 
-        if (rq.target() != null) url(rq); // a malformed request line has no target
+        if (rq.target() != null) url(rq, tls != null); // a malformed request line has no target
 
         List<Header> rqHeaders = rq.headers();
         int rqCount = rqHeaders == null ? 0 : rqHeaders.size();
@@ -192,6 +202,13 @@ public final class JsonLinesWriter implements ExchangeSink, Flushable {
         }
         anomalies(t);
         malformedRequest(t);
+        if (tls != null) {
+            g.field(TLS);
+            g.startObject();
+            g.field(ATTRIBUTION);
+            g.raw(tls.socketKnown() ? SOCKET : UNKNOWN);
+            g.endObject();
+        }
         g.endObject();
 
         g.endObject();
@@ -235,18 +252,41 @@ public final class JsonLinesWriter implements ExchangeSink, Flushable {
         text(t.malformedRequest());
     }
 
-    private void endpoint(byte[] field, Exchange.Endpoint e) {
+    /** An end: its address and port (unless a TLS stream's socket is unknown), and its process (TLS only). */
+    private void endpoint(byte[] field, Exchange.Endpoint e, ProcessInfo process) {
         JsonOut g = gen;
         g.field(field);
         g.startObject();
-        g.field(ADDRESS);
-        g.ascii(scratch, 0, Formats.address(e.address(), scratch, 0));
-        g.field(PORT);
-        g.number(e.port());
+        if (e.address().length != 0) {
+            g.field(ADDRESS);
+            g.ascii(scratch, 0, Formats.address(e.address(), scratch, 0));
+            g.field(PORT);
+            g.number(e.port());
+        }
+        if (process != null) {
+            g.field(PROCESS);
+            g.startObject();
+            g.field(PID);
+            g.number(process.pid());
+            g.field(NAME);
+            text(process.name());
+            if (process.executable() != null) {
+                g.field(EXECUTABLE);
+                text(process.executable());
+            }
+            g.field(THREAD);
+            g.startObject();
+            g.field(ID);
+            g.number(process.tid());
+            g.field(NAME);
+            text(process.threadName());
+            g.endObject();
+            g.endObject();
+        }
         g.endObject();
     }
 
-    private void url(Request rq) {
+    private void url(Request rq, boolean https) {
         JsonOut g = gen;
         String original = rq.target() == null ? "" : Formats.wellFormed(rq.target());
         Target tg = target;
@@ -258,6 +298,9 @@ public final class JsonLinesWriter implements ExchangeSink, Flushable {
         if (tg.schemeStart >= 0) {
             g.field(SCHEME);
             g.string(original.substring(tg.schemeStart, tg.schemeEnd).toLowerCase(Locale.ROOT));
+        } else if (https) {
+            g.field(SCHEME); // read from TLS plaintext: the request went over https
+            g.raw(HTTPS);
         }
         if (tg.domainStart >= 0) {
             g.field(DOMAIN);

@@ -106,11 +106,11 @@ public final class TextWriter implements ExchangeSink, Flushable {
         }
         b.append(' ');
         int from = b.length();
-        endpoint(x.client(), b);
+        endpoint(x.client(), x.tls() == null ? null : x.tls().clientProcess(), b);
         padTo(b, from + ENDPOINT_WIDTH);
         b.append(" -> ");
         from = b.length();
-        endpoint(x.server(), b);
+        endpoint(x.server(), x.tls() == null ? null : x.tls().serverProcess(), b);
         padTo(b, from + ENDPOINT_WIDTH);
         b.append(' ');
         status(rs, b);
@@ -190,7 +190,17 @@ public final class TextWriter implements ExchangeSink, Flushable {
         }
     }
 
-    private void endpoint(Exchange.Endpoint e, StringBuilder b) {
+    /** address:port, or for a TLS stream whose socket is unknown the process (name[pid]), else "?". */
+    private void endpoint(Exchange.Endpoint e, dev.httptrace.tcp.ProcessInfo process, StringBuilder b) {
+        if (e.address().length == 0) {
+            if (process == null) {
+                b.append('?');
+            } else {
+                escaped(process.name(), b);
+                b.append('[').append(process.pid()).append(']');
+            }
+            return;
+        }
         int n = Formats.address(e.address(), scratch, 0);
         if (e.address().length == 16) {
             b.append('[').append(scratch, 0, n).append(']');

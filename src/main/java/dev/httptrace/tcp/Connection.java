@@ -25,6 +25,7 @@ public final class Connection {
     final InterfaceCopies copies = new InterfaceCopies();
     boolean closed;
     boolean watched;
+    private final TlsOrigin tls;
 
     Connection(ConnectionKey key, Segment first) {
         this.key = key;
@@ -33,7 +34,31 @@ public final class Connection {
         this.addresses = new byte[][] {first.srcAddr().clone(), first.dstAddr().clone()};
         this.ports = new int[] {first.srcPort(), first.dstPort()};
         this.lastSeenNanos = first.timestampNanos();
+        this.tls = null;
     }
+
+    private Connection(byte[] address0, int port0, byte[] address1, int port1, long timestampNanos, TlsOrigin tls) {
+        this.key = null;
+        this.ifindex = 0;
+        this.ipv6 = address0.length == 16;
+        this.addresses = new byte[][] {address0.clone(), address1.clone()};
+        this.ports = new int[] {port0, port1};
+        this.lastSeenNanos = timestampNanos;
+        this.tls = tls;
+    }
+
+    /**
+     * A connection whose byte streams come from a TLS library rather than from packets
+     * (see dev.httptrace.tls). Side 0 is the traced process; addresses are empty arrays
+     * and ports 0 when the socket is not known.
+     */
+    public static Connection ofTls(byte[] localAddress, int localPort, byte[] remoteAddress, int remotePort,
+                                   long timestampNanos, TlsOrigin tls) {
+        return new Connection(localAddress, localPort, remoteAddress, remotePort, timestampNanos, tls);
+    }
+
+    /** What the TLS source knows of this connection's ends; null for a connection seen in packets. */
+    public TlsOrigin tls() { return tls; }
 
     /** The side (0 or 1) that sent {@code s}. */
     int sideOf(Segment s) {
@@ -51,7 +76,7 @@ public final class Connection {
 
     public boolean ipv6() { return ipv6; }
 
-    /** Address of {@code side} (4 or 16 bytes); do not modify. */
+    /** Address of {@code side} (4 or 16 bytes; empty when a TLS connection's socket is unknown); do not modify. */
     public byte[] address(int side) { return addresses[side]; }
 
     public int port(int side) { return ports[side]; }

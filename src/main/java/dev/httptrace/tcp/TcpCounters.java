@@ -9,6 +9,7 @@ public final class TcpCounters {
     long flowsEvicted;
     long flowsTimedOut;
     long interfaceCopies;
+    long handedOverSegments;
 
     /** Segments accepted. */
     public long segments() { return segments; }
@@ -27,6 +28,9 @@ public final class TcpCounters {
 
     /** Segments skipped as copies of one just seen on another interface (veth and bridge), not retransmissions. */
     public long interfaceCopies() { return interfaceCopies; }
+
+    /** Segments skipped because their connection is reported from its TLS plaintext instead. */
+    public long handedOverSegments() { return handedOverSegments; }
 
     /** Connections dropped after the idle timeout. */
     public long flowsTimedOut() { return flowsTimedOut; }

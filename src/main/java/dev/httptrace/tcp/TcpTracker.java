@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The TCP stage: a bounded flow table of connections, each with a reassembler per direction.
@@ -25,6 +26,27 @@ public final class TcpTracker {
     private final List<Connection> withHoles = new ArrayList<>();
     private final TcpCounters counters = new TcpCounters();
     private long latestTimestamp;
+    /** Connections another source reports (TLS plaintext), with the time it took them over; bounded. */
+    private final LinkedHashMap<ConnectionKey, Long> handedOver = new LinkedHashMap<>() {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<ConnectionKey, Long> eldest) {
+            return size() > MAX_HANDED_OVER;
+        }
+    };
+    /**
+     * Connections closed lately, so one closed here before its TLS records were read (a short
+     * connection: the rings are read in turn) is still handed over and its counts undone.
+     */
+    private final LinkedHashMap<ConnectionKey, ConnectionHandler> recentlyClosed = new LinkedHashMap<>() {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<ConnectionKey, ConnectionHandler> eldest) {
+            return size() > MAX_RECENTLY_CLOSED;
+        }
+    };
+    /** Another source may take connections over ({@link #expectHandOvers}). */
+    private boolean handOvers;
+    static final int MAX_HANDED_OVER = 65_536;
+    static final int MAX_RECENTLY_CLOSED = 1024;
 
     public TcpTracker(int maxFlows, int maxReorderBytes, ConnectionListener listener) {
         if (maxFlows < 1) throw new IllegalArgumentException("maxFlows must be at least 1");
@@ -47,6 +69,17 @@ public final class TcpTracker {
         long ts = s.timestampNanos();
         latestTimestamp = Math.max(latestTimestamp, ts);
         ConnectionKey key = ConnectionKey.of(s);
+        if (!handedOver.isEmpty()) {
+            Long since = handedOver.get(key);
+            if (since != null) {
+                // Only a SYN sent after the takeover opens a new connection on these addresses and ports.
+                if (!s.has(Segment.SYN) || s.has(Segment.ACK) || ts <= since) {
+                    counters.handedOverSegments++;
+                    return;
+                }
+                handedOver.remove(key);
+            }
+        }
         Connection c = flows.get(key);
         if (c != null && c.copies.isCopy(s, c.sideOf(s))) {
             counters.interfaceCopies++; // the same packet on its way through another interface: nothing new
@@ -119,6 +152,28 @@ public final class TcpTracker {
         }
     }
 
+    /** Another source (TLS) may take connections over: remember the ones closed lately for it. */
+    public void expectHandOvers() {
+        handOvers = true;
+    }
+
+    /**
+     * Leaves the connection {@code key} to another source that reports it from its TLS
+     * plaintext: the ciphertext seen here is neither parsed nor counted as a non-HTTP flow,
+     * from now until a new connection (a SYN sent after {@code sinceNanos}) reuses the addresses
+     * and ports. Call {@link #expectHandOvers} first, so connections closed lately are remembered.
+     */
+    public void handOver(ConnectionKey key, long sinceNanos) {
+        handedOver.put(key, sinceNanos);
+        Connection c = flows.remove(key);
+        if (c != null && !c.closed) {
+            c.closed = true;
+            c.handler.onHandedOver();
+        }
+        ConnectionHandler closed = recentlyClosed.remove(key);
+        if (closed != null) closed.onHandedOver();
+    }
+
     /** Ends every connection: the capture is over. */
     public void finish() {
         for (Connection c : new ArrayList<>(flows.values())) {
@@ -151,5 +206,6 @@ public final class TcpTracker {
         c.streams[0].abort(reason, ts);
         c.streams[1].abort(reason, ts);
         c.handler.onClose(reason, ts);
+        if (handOvers) recentlyClosed.put(c.key, c.handler);
     }
 }

@@ -1,0 +1,98 @@
+package dev.httptrace.cli;
+
+import dev.httptrace.capture.CaptureException;
+import dev.httptrace.capture.HostFilter;
+import dev.httptrace.capture.SegmentFilter;
+import dev.httptrace.capture.TlsCapture;
+import dev.httptrace.http.HttpTracer;
+import dev.httptrace.tls.TlsLibraries;
+import dev.httptrace.tls.TlsTracker;
+
+import java.util.HashSet;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * --tls: the uprobes loaded, the libraries found and probed (the start-up report), and the
+ * records read between the socket filter's batches. Libraries loaded later are picked up by
+ * a rescan every {@value #RESCAN_MILLIS} ms. Closing detaches every probe.
+ */
+final class TlsSource implements AutoCloseable {
+
+    static final long RESCAN_MILLIS = 2000;
+    /** The longest wait for packets between two reads of the TLS rings. */
+    static final int POLL_MILLIS = 10;
+    /** The TLS rings are this many times --perf-pages. */
+    static final int TLS_RING_FACTOR = 4;
+
+    /** A --tls-lib that cannot be probed: a bad option (exit 2). */
+    static final class BadLibrary extends RuntimeException {
+        BadLibrary(String message) {
+            super(message);
+        }
+    }
+
+    private final HttpTracer tracer;
+    private final TlsCapture capture;
+    private final TlsLibraries libraries;
+    private long lost;
+    private long nextScan;
+
+    private TlsSource(HttpTracer tracer, TlsCapture capture, TlsLibraries libraries) {
+        this.tracer = tracer;
+        this.capture = capture;
+        this.libraries = libraries;
+    }
+
+    static TlsSource start(HttpTracer tracer, int perfPages, List<Integer> ports, HostFilter hosts,
+                           List<String> explicit, Consumer<String> report) throws CaptureException {
+        // Plaintext comes in bigger bursts than packet heads (whole bodies, both ends when local): 4x the rings.
+        TlsCapture capture = TlsCapture.open(perfPages * TLS_RING_FACTOR);
+        TlsSource source = new TlsSource(tracer, capture, new TlsLibraries(capture, report));
+        try {
+            boolean filtered = !ports.isEmpty() || hosts != HostFilter.ANY;
+            tracer.traceTls(filtered ? new SegmentFilter(new HashSet<>(ports), hosts) : null, report);
+            for (String lib : explicit) {
+                String failure = source.libraries.attachExplicit(lib);
+                if (failure != null) throw new BadLibrary("--tls-lib " + lib + ": " + failure);
+            }
+            source.libraries.scan();
+            source.nextScan = System.nanoTime() + RESCAN_MILLIS * 1_000_000L;
+            if (source.libraries.attached() == 0) {
+                report.accept("no OpenSSL library found to probe: no HTTPS will be seen (--tls-lib PATH names one)");
+            }
+            return source;
+        } catch (RuntimeException e) {
+            capture.close();
+            throw e;
+        }
+    }
+
+    /** Takes the records waiting (without waiting), and rescans for libraries when it is time. */
+    void poll() throws CaptureException {
+        capture.poll(tracer::accept);
+        long nowLost = capture.lostSamples();
+        if (nowLost != lost) {
+            lost = nowLost;
+            tracer.tlsLost();
+        }
+        if (System.nanoTime() - nextScan >= 0) {
+            libraries.scan();
+            nextScan = System.nanoTime() + RESCAN_MILLIS * 1_000_000L;
+        }
+    }
+
+    /** The exit summary's TLS line. */
+    String summary() {
+        TlsTracker.Counters c = tracer.tlsCounters();
+        return "tls: " + libraries.attached() + " libraries probed, " + capture.records() + " records, "
+                + capture.lostSamples() + " lost, " + c.streams() + " streams (" + c.unknownSockets()
+                + " socket unknown, " + c.http2Streams() + " HTTP/2 not decoded), " + c.skippedBytes()
+                + " bytes not copied";
+    }
+
+    @Override
+    public void close() {
+        capture.close();
+    }
+}

@@ -1,0 +1,356 @@
+package dev.httptrace.tls;
+
+import dev.httptrace.capture.Segment;
+import dev.httptrace.capture.SegmentFilter;
+import dev.httptrace.capture.TlsRecord;
+import dev.httptrace.tcp.Connection;
+import dev.httptrace.tcp.ConnectionHandler;
+import dev.httptrace.tcp.ConnectionKey;
+import dev.httptrace.tcp.ConnectionListener;
+import dev.httptrace.tcp.EndReason;
+import dev.httptrace.tcp.ProcessInfo;
+import dev.httptrace.tcp.StreamReassembler;
+import dev.httptrace.tcp.TcpCounters;
+import dev.httptrace.tcp.TlsOrigin;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * TLS streams (one per process and SSL object) turned into ordered byte streams for the
+ * layer above, like {@link dev.httptrace.tcp.TcpTracker} does for TCP connections.
+ *
+ * <p>Side 0 of each connection is the traced process, side 1 the other end. A record's
+ * position becomes the sequence number of a segment, the opposite direction's position its
+ * acknowledgement number, so the reassemblers and the HTTP pairing work unchanged; a stream
+ * seen from its handshake begins with a SYN at position -1, so its first byte starts a
+ * message. Not thread-safe, like the rest of the pipeline.
+ */
+public final class TlsTracker {
+
+    /** Running totals of the TLS streams. */
+    public static final class Counters {
+        long records;
+        long bytes;
+        long skippedBytes;
+        long peerRecords;
+        long filteredRecords;
+        long streams;
+        long unknownSockets;
+        long http2Streams;
+
+        /** Records taken. */
+        public long records() { return records; }
+        /** Plaintext bytes taken. */
+        public long bytes() { return bytes; }
+        /** Bytes of large calls the probes did not copy (declared, not lost). */
+        public long skippedBytes() { return skippedBytes; }
+        /** Records of the second traced end of a connection already reported from the first. */
+        public long peerRecords() { return peerRecords; }
+        /** Records of streams left out by --port/--host. */
+        public long filteredRecords() { return filteredRecords; }
+        /** TLS streams seen. */
+        public long streams() { return streams; }
+        /** Of those, streams whose socket could not be known. */
+        public long unknownSockets() { return unknownSockets; }
+        /** Streams that carried HTTP/2 (not decoded yet). */
+        public long http2Streams() { return http2Streams; }
+    }
+
+    private record StreamId(int pid, long ssl) {}
+
+    private final class Stream {
+        final StreamId id;
+        Connection connection;
+        ConnectionHandler handler;
+        final StreamReassembler[] directions = new StreamReassembler[2];
+        final boolean[] begun = new boolean[2];
+        ConnectionKey socket;
+        /** This stream is the second traced end of a connection another stream reports; its records are dropped. */
+        boolean peer;
+        boolean filtered;
+        /** HTTP/2 was seen at the start of a direction: reported once, not parsed. */
+        boolean http2;
+        ProcessInfo process;
+        boolean closed;
+        boolean watched;
+        long lastSeenNanos;
+        byte[] localAddress;
+        byte[] remoteAddress;
+        int localPort;
+        int remotePort;
+
+        Stream(StreamId id) {
+            this.id = id;
+        }
+    }
+
+    private final int maxStreams;
+    private final int maxReorderBytes;
+    private final ConnectionListener listener;
+    private final SegmentFilter filter;
+    private final java.util.function.ObjLongConsumer<ConnectionKey> handOver;
+    private final Consumer<String> notices;
+    private final Processes processes = new Processes();
+    private final LinkedHashMap<StreamId, Stream> streams;
+    private final Map<ConnectionKey, Stream> bySocket = new HashMap<>();
+    private final List<Stream> withHoles = new ArrayList<>();
+    private final TcpCounters tcpCounters;
+    private final Counters counters = new Counters();
+    private long latestTimestamp;
+
+    /**
+     * @param filter   --port/--host: a stream whose socket fails it is left out (null: keep all);
+     *                 with a filter, a stream whose socket is unknown is left out too
+     * @param handOver told the socket of each stream reported here, so the packet path leaves it alone
+     * @param tcpCounters where the reassemblers count gaps and reordering (shared with the packet path)
+     * @param notices  told once per stream what is seen but not reported (HTTP/2)
+     */
+    public TlsTracker(int maxStreams, int maxReorderBytes, ConnectionListener listener, SegmentFilter filter,
+                      java.util.function.ObjLongConsumer<ConnectionKey> handOver, TcpCounters tcpCounters,
+                      Consumer<String> notices) {
+        this.notices = notices;
+        this.maxStreams = maxStreams;
+        this.maxReorderBytes = maxReorderBytes;
+        this.listener = listener;
+        this.filter = filter;
+        this.handOver = handOver;
+        this.tcpCounters = tcpCounters;
+        this.streams = new LinkedHashMap<>(256, 0.75f, true);
+    }
+
+    public Counters counters() { return counters; }
+
+    /** Streams open now. */
+    public int activeStreams() { return streams.size(); }
+
+    public long latestTimestamp() { return latestTimestamp; }
+
+    public void accept(TlsRecord r) {
+        counters.records++;
+        long ts = r.timestampNanos();
+        latestTimestamp = Math.max(latestTimestamp, ts);
+        StreamId id = new StreamId(r.pid(), r.ssl());
+        Stream s = streams.get(id);
+        if (s == null) {
+            if (r.close()) return; // the end of a stream never seen
+            s = open(id, r);
+        }
+        s.lastSeenNanos = Math.max(s.lastSeenNanos, ts);
+        if (!s.http2 && !s.peer && !s.filtered && !r.close() && r.position() == 0 && http2(r)) {
+            s.http2 = true;
+            counters.http2Streams++;
+            notices.accept("HTTP/2 on " + describe(s) + ": not decoded (HTTP/2 is not supported yet)");
+        }
+        if (s.peer || s.filtered || s.http2) {
+            if (s.peer) counters.peerRecords++; else counters.filteredRecords++;
+            if (r.close()) forget(s);
+            return;
+        }
+        if (r.close()) {
+            // SSL_free: both directions end where the kernel's positions stand.
+            deliver(s, 0, fin(s, 0, r.position(), r.otherPosition(), ts));
+            deliver(s, 1, fin(s, 1, r.otherPosition(), r.position(), ts));
+            if (!s.closed) close(s, EndReason.FIN, ts);
+            return;
+        }
+        counters.bytes += r.length();
+        counters.skippedBytes += r.skipped();
+        int side = r.sent() ? 0 : 1;
+        if (!s.begun[side]) {
+            s.begun[side] = true;
+            // Seen from the handshake: the stream begins at position 0, whatever arrives first.
+            if (r.fromStart()) deliver(s, side, segment(s, side, 0xFFFF_FFFFL, r.otherPosition(), Segment.SYN,
+                    0, NO_BYTES, 0, 0, ts));
+        }
+        long wire = r.length() + r.skipped();
+        deliver(s, side, segment(s, side, r.position(), r.otherPosition(), Segment.ACK | Segment.PSH,
+                (int) Math.min(wire, Integer.MAX_VALUE), r.data(), r.offset(), r.length(), ts));
+    }
+
+    /** The client's HTTP/2 preface, or a SETTINGS frame on stream 0 (a server speaks first). */
+    private static boolean http2(TlsRecord r) {
+        byte[] d = r.data();
+        int o = r.offset();
+        if (r.length() >= PREFACE.length && java.util.Arrays.equals(d, o, o + PREFACE.length, PREFACE, 0, PREFACE.length)) {
+            return true;
+        }
+        return r.length() >= 9 && d[o + 3] == 0x04 && d[o + 4] == 0 && (d[o + 5] | d[o + 6] | d[o + 7] | d[o + 8]) == 0
+                && d[o] == 0 && ((d[o + 1] & 0xFF) << 8 | (d[o + 2] & 0xFF)) % 6 == 0;
+    }
+
+    private static final byte[] PREFACE = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+    /** "curl[123] 127.0.0.1:40000 -> 127.0.0.1:443", or the process alone when the socket is unknown. */
+    private static String describe(Stream s) {
+        String who = s.process.name() + "[" + s.process.pid() + "]";
+        if (s.localAddress.length == 0) return who + " (socket unknown)";
+        return who + " " + address(s.localAddress, s.localPort) + " <-> " + address(s.remoteAddress, s.remotePort);
+    }
+
+    private static String address(byte[] a, int port) {
+        try {
+            String host = java.net.InetAddress.getByAddress(a).getHostAddress();
+            return (a.length == 16 ? "[" + host + "]" : host) + ":" + port;
+        } catch (java.net.UnknownHostException e) {
+            return "?:" + port;
+        }
+    }
+
+    private Segment fin(Stream s, int side, long position, long otherPosition, long ts) {
+        return segment(s, side, position, otherPosition, Segment.ACK | Segment.FIN, 0, NO_BYTES, 0, 0, ts);
+    }
+
+    private static final byte[] NO_BYTES = new byte[0];
+
+    private Segment segment(Stream s, int side, long seq, long ack, int flags, int wireLength,
+                            byte[] data, int offset, int length, long ts) {
+        byte[] src = side == 0 ? s.localAddress : s.remoteAddress;
+        byte[] dst = side == 0 ? s.remoteAddress : s.localAddress;
+        return new Segment(ts, 0, src, dst, side == 0 ? s.localPort : s.remotePort,
+                side == 0 ? s.remotePort : s.localPort, seq, ack, flags, wireLength, data, offset, length);
+    }
+
+    private void deliver(Stream s, int side, Segment segment) {
+        if (s.closed) return;
+        s.directions[side].accept(segment);
+        if (s.directions[0].ended() && s.directions[1].ended()) {
+            close(s, EndReason.FIN, segment.timestampNanos());
+        } else if (!s.watched && s.directions[side].hasHole()) {
+            s.watched = true;
+            withHoles.add(s);
+        }
+    }
+
+    private Stream open(StreamId id, TlsRecord r) {
+        if (streams.size() >= maxStreams) {
+            Iterator<Stream> eldest = streams.values().iterator();
+            Stream victim = eldest.next();
+            close(victim, EndReason.EVICTED, r.timestampNanos());
+            forget(victim);
+        }
+        Stream s = new Stream(id);
+        counters.streams++;
+        s.localAddress = r.localAddress();
+        s.remoteAddress = r.remoteAddress();
+        s.localPort = r.localPort();
+        s.remotePort = r.remotePort();
+        s.lastSeenNanos = r.timestampNanos();
+        streams.put(id, s);
+        ProcessInfo process = processes.of(r.pid(), r.tid(), r.comm());
+        s.process = process;
+        if (!r.socketKnown()) counters.unknownSockets++;
+        if (filter != null && (!r.socketKnown() || !filter.accepts(segment(s, 0, 0, 0, Segment.ACK, 1, NO_BYTES, 0, 0, 0)))) {
+            s.filtered = true;
+            return s;
+        }
+        if (r.socketKnown()) {
+            s.socket = ConnectionKey.of(segment(s, 0, 0, 0, 0, 0, NO_BYTES, 0, 0, 0));
+            Stream reporter = bySocket.get(s.socket);
+            if (reporter != null && !reporter.closed && reporter.connection != null) {
+                // Both ends of this connection are traced: one record per exchange, with both processes.
+                s.peer = true;
+                reporter.connection.tls().peer(process);
+                return s;
+            }
+            bySocket.put(s.socket, s);
+            handOver.accept(s.socket, r.timestampNanos());
+        }
+        s.connection = Connection.ofTls(s.localAddress, s.localPort, s.remoteAddress, s.remotePort,
+                r.timestampNanos(), new TlsOrigin(process, r.socketKnown()));
+        s.handler = listener.opened(s.connection);
+        s.directions[0] = new StreamReassembler(s.handler.stream(0), tcpCounters, maxReorderBytes);
+        s.directions[1] = new StreamReassembler(s.handler.stream(1), tcpCounters, maxReorderBytes);
+        return s;
+    }
+
+    /**
+     * Gives up holes older than {@code reorderTimeoutNanos} as gaps, and ends streams idle
+     * for {@code idleTimeoutNanos} (a process that never freed its SSL object, or exited).
+     */
+    public void expire(long nowNanos, long idleTimeoutNanos, long reorderTimeoutNanos) {
+        for (int i = withHoles.size() - 1; i >= 0; i--) {
+            Stream s = withHoles.get(i);
+            if (!s.closed) {
+                s.directions[0].expire(nowNanos, reorderTimeoutNanos);
+                s.directions[1].expire(nowNanos, reorderTimeoutNanos);
+                if (s.directions[0].ended() && s.directions[1].ended()) close(s, EndReason.FIN, nowNanos);
+            }
+            if (s.closed || !(s.directions[0].hasHole() || s.directions[1].hasHole())) {
+                s.watched = false;
+                withHoles.set(i, withHoles.getLast());
+                withHoles.removeLast();
+            }
+        }
+        List<Stream> idle = new ArrayList<>();
+        for (Stream s : streams.values()) {
+            if (nowNanos - s.lastSeenNanos < idleTimeoutNanos) break; // access order: idle ones first
+            idle.add(s);
+        }
+        for (Stream s : idle) {
+            close(s, EndReason.IDLE, nowNanos);
+            forget(s);
+        }
+    }
+
+    /** Ends every stream: the trace is over. */
+    public void finish() {
+        for (Stream s : new ArrayList<>(streams.values())) {
+            close(s, EndReason.CAPTURE_END, latestTimestamp);
+            forget(s);
+        }
+        withHoles.clear();
+    }
+
+    private void close(Stream s, EndReason reason, long ts) {
+        if (s.closed) return;
+        s.closed = true;
+        if (s.handler != null) {
+            s.directions[0].abort(reason, ts);
+            s.directions[1].abort(reason, ts);
+            s.handler.onClose(reason, ts);
+        }
+        if (reason == EndReason.FIN) forget(s);
+    }
+
+    private void forget(Stream s) {
+        streams.remove(s.id);
+        if (s.socket != null && bySocket.get(s.socket) == s) bySocket.remove(s.socket);
+    }
+
+    /** Names and executables of processes by pid, read once from /proc while the process lives. */
+    static final class Processes {
+        private static final int MAX = 4096;
+        private final LinkedHashMap<Integer, String[]> known = new LinkedHashMap<>(64, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<Integer, String[]> eldest) {
+                return size() > MAX;
+            }
+        };
+
+        ProcessInfo of(int pid, int tid, String threadName) {
+            String[] p = known.computeIfAbsent(pid, Processes::read);
+            return new ProcessInfo(pid, tid, p[0] != null ? p[0] : threadName, threadName, p[1]);
+        }
+
+        private static String[] read(int pid) {
+            String name = null, exe = null;
+            try {
+                name = java.nio.file.Files.readString(java.nio.file.Path.of("/proc", Integer.toString(pid), "comm")).strip();
+            } catch (java.io.IOException | RuntimeException e) {
+                // gone already: the thread's name stands in
+            }
+            try {
+                exe = java.nio.file.Files.readSymbolicLink(java.nio.file.Path.of("/proc", Integer.toString(pid), "exe")).toString();
+            } catch (java.io.IOException | RuntimeException e) {
+                // gone, or not ours to read
+            }
+            return new String[] {name, exe};
+        }
+    }
+}

@@ -1,0 +1,233 @@
+package dev.httptrace.tls;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.httptrace.capture.Segment;
+import dev.httptrace.capture.TlsRecord;
+import dev.httptrace.http.Exchange;
+import dev.httptrace.http.HttpTracer;
+import dev.httptrace.output.JsonLinesWriter;
+import dev.httptrace.output.SchemaValidator;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The TLS source: plaintext records of OpenSSL calls become the same exchanges as packets do. */
+class TlsTrackerTest {
+
+    /** Process ids no real process has (pid_max is at most 4194304 and rarely reached). */
+    static final int CLIENT = 4_190_010, SERVER = 4_190_020;
+    static final byte[] LOCALHOST = {127, 0, 0, 1};
+    static final byte[] NONE = {};
+    static final String REQUEST = "GET /hello HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer secret\r\n\r\n";
+    static final String RESPONSE = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
+
+    final List<Exchange> exchanges = new ArrayList<>();
+    final List<String> notices = new ArrayList<>();
+    final HttpTracer tracer = new HttpTracer(exchanges::add, HttpTracer.Settings.defaults());
+
+    TlsTrackerTest() {
+        tracer.traceTls(null, notices::add);
+    }
+
+    /** A call of process {@code pid} on SSL object 0x1000+pid, with the socket local:lport -> remote:rport. */
+    static TlsRecord call(long ts, int pid, boolean sent, long pos, long otherPos, String data, int lport, int rport) {
+        byte[] bytes = data.getBytes(StandardCharsets.ISO_8859_1);
+        boolean known = lport != 0;
+        return new TlsRecord(ts, 0x1000 + pid, pid, pid, "proc" + pid, false, sent, pos, otherPos, bytes, 0,
+                bytes.length, 0, true, known ? LOCALHOST : NONE, lport, known ? LOCALHOST : NONE, rport);
+    }
+
+    static TlsRecord free(long ts, int pid, long wrPos, long rdPos, int lport, int rport) {
+        boolean known = lport != 0;
+        return new TlsRecord(ts, 0x1000 + pid, pid, pid, "proc" + pid, true, false, wrPos, rdPos, new byte[0], 0,
+                0, 0, true, known ? LOCALHOST : NONE, lport, known ? LOCALHOST : NONE, rport);
+    }
+
+    @Test
+    void aClientsCallsMakeOneHttpsExchangeWithItsProcessAndSocket() {
+        tracer.accept(call(1_000, CLIENT, true, 0, 0, REQUEST, 40000, 443));
+        tracer.accept(call(2_000, CLIENT, false, 0, REQUEST.length(), RESPONSE, 40000, 443));
+        assertEquals(List.of(), exchanges, "it waits a moment for records of a process at the other end");
+        tracer.finish();
+
+        assertEquals(1, exchanges.size());
+        Exchange x = exchanges.getFirst();
+        assertEquals("/hello", x.request().target());
+        assertEquals(200, x.response().statusCode());
+        assertEquals(5, x.response().bodySize());
+        assertEquals(40000, x.client().port());
+        assertEquals(443, x.server().port());
+        assertEquals(CLIENT, x.tls().clientProcess().pid());
+        assertNull(x.tls().serverProcess(), "the server is not traced");
+        assertTrue(x.tls().socketKnown());
+        assertEquals(1_000, x.response().timestampNanos() - x.request().timestampNanos());
+    }
+
+    @Test
+    void recordsFromDifferentCpusArePutBackInOrderByTheirPositions() {
+        String first = REQUEST.substring(0, 10), rest = REQUEST.substring(10);
+        tracer.accept(call(1_100, CLIENT, true, 10, 0, rest, 40000, 443));
+        tracer.accept(call(1_000, CLIENT, true, 0, 0, first, 40000, 443));
+        tracer.accept(call(2_000, CLIENT, false, 0, REQUEST.length(), RESPONSE, 40000, 443));
+        tracer.finish();
+
+        assertEquals(1, exchanges.size());
+        assertEquals("/hello", exchanges.getFirst().request().target());
+        assertFalse(exchanges.getFirst().trace().gap());
+    }
+
+    @Test
+    void bothEndsOnThisHostMakeOneRecordCarryingBothProcesses() {
+        // curl (pid 10) writes the request, nginx (pid 20) reads it, answers, curl reads the answer.
+        tracer.accept(call(1_000, CLIENT, true, 0, 0, REQUEST, 40000, 443));
+        tracer.accept(call(1_100, SERVER, false, 0, 0, REQUEST, 443, 40000));
+        tracer.accept(call(1_500, SERVER, true, 0, REQUEST.length(), RESPONSE, 443, 40000));
+        tracer.accept(call(2_000, CLIENT, false, 0, REQUEST.length(), RESPONSE, 40000, 443));
+        tracer.accept(free(3_000, SERVER, RESPONSE.length(), REQUEST.length(), 443, 40000));
+        tracer.accept(free(3_100, CLIENT, REQUEST.length(), RESPONSE.length(), 40000, 443));
+        tracer.finish();
+
+        assertEquals(1, exchanges.size(), "never reported twice");
+        Exchange x = exchanges.getFirst();
+        assertEquals(CLIENT, x.tls().clientProcess().pid());
+        assertEquals(SERVER, x.tls().serverProcess().pid());
+        assertEquals(3, tracer.tlsCounters().peerRecords(), "the server's own records were not parsed again");
+    }
+
+    @Test
+    void theProcessAtTheOtherEndIsFoundEvenWhenItsRecordsComeAfterTheExchangeIsComplete() {
+        // The server's records were read first; the client's (its thread preempted before its
+        // return probe) come after the server has answered.
+        tracer.accept(call(1_000, SERVER, false, 0, 0, REQUEST, 443, 40000));
+        tracer.accept(call(1_500, SERVER, true, 0, REQUEST.length(), RESPONSE, 443, 40000));
+        tracer.accept(call(1_600, CLIENT, true, 0, 0, REQUEST, 40000, 443));
+        tracer.accept(call(2_000, CLIENT, false, 0, REQUEST.length(), RESPONSE, 40000, 443));
+        tracer.finish();
+
+        assertEquals(1, exchanges.size());
+        assertEquals(CLIENT, exchanges.getFirst().tls().clientProcess().pid());
+        assertEquals(SERVER, exchanges.getFirst().tls().serverProcess().pid());
+    }
+
+    @Test
+    void aStreamWhoseSocketIsUnknownSaysSoAndStillReportsItsExchanges() throws Exception {
+        tracer.accept(call(1_000, CLIENT, true, 0, 0, REQUEST, 0, 0));
+        tracer.accept(call(2_000, CLIENT, false, 0, REQUEST.length(), RESPONSE, 0, 0));
+
+        assertEquals(1, exchanges.size());
+        Exchange x = exchanges.getFirst();
+        assertFalse(x.tls().socketKnown());
+        assertEquals(0, x.client().address().length);
+
+        JsonNode json = json(x);
+        assertEquals("unknown", json.at("/httptrace/tls/attribution").asText());
+        assertTrue(json.at("/client/address").isMissingNode());
+        assertTrue(json.at("/network/type").isMissingNode());
+        assertEquals(CLIENT, json.at("/client/process/pid").asInt());
+    }
+
+    @Test
+    void theJsonRecordSaysHttpsCarriesTheProcessesAndRedactsSecrets() throws Exception {
+        tracer.accept(call(1_000, CLIENT, true, 0, 0, REQUEST, 40000, 443));
+        tracer.accept(call(1_100, SERVER, false, 0, 0, REQUEST, 443, 40000));
+        tracer.accept(call(2_000, CLIENT, false, 0, REQUEST.length(), RESPONSE, 40000, 443));
+
+        JsonNode json = json(exchanges.getFirst());
+        assertEquals("https", json.at("/url/scheme").asText());
+        assertEquals("socket", json.at("/httptrace/tls/attribution").asText());
+        assertEquals("proc" + CLIENT, json.at("/client/process/thread/name").asText());
+        assertEquals("proc" + CLIENT, json.at("/client/process/name").asText(), "the process was gone: its thread's name");
+        assertEquals(SERVER, json.at("/server/process/pid").asInt());
+        assertEquals("127.0.0.1", json.at("/server/address").asText());
+        assertFalse(json.toString().contains("secret"));
+    }
+
+    @Test
+    void lostRecordsMarkTheExchangeAsAGapInsteadOfWaitingForever() {
+        tracer.accept(call(1_000, CLIENT, true, 0, 0, REQUEST, 40000, 443));
+        // The response's first 20 bytes were lost; the rest arrived.
+        tracer.accept(call(2_000, CLIENT, false, 20, REQUEST.length(), RESPONSE.substring(20), 40000, 443));
+        tracer.tlsLost();
+        tracer.finish();
+
+        assertEquals(1, exchanges.size());
+        assertEquals("gap", exchanges.getFirst().trace().unanswered(), "the response was lost, not waited for");
+        assertEquals(1, tracer.stats().gaps());
+    }
+
+    @Test
+    void bytesOfALargeCallThatWereNotCopiedAreSkippedByLengthAndTheRecordStaysExact() {
+        String head = "HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n";
+        tracer.accept(call(1_000, CLIENT, true, 0, 0, REQUEST, 40000, 443));
+        byte[] bytes = head.getBytes(StandardCharsets.ISO_8859_1);
+        tracer.accept(new TlsRecord(2_000, 0x1000 + CLIENT, CLIENT, CLIENT, "client", false, false, 0, REQUEST.length(), bytes,
+                0, bytes.length, 100_000, true, LOCALHOST, 40000, LOCALHOST, 443));
+        tracer.finish();
+
+        assertEquals(1, exchanges.size());
+        assertEquals(100_000, exchanges.getFirst().response().bodySize());
+        assertFalse(exchanges.getFirst().trace().gap());
+    }
+
+    @Test
+    void http2IsReportedOncePerConnectionAndNeverParsedAsHttp1() {
+        tracer.accept(call(1_000, CLIENT, true, 0, 0, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 40000, 443));
+        tracer.accept(call(1_100, CLIENT, true, 24, 0, "\0\0\0\4\0\0\0\0\0", 40000, 443));
+        tracer.accept(call(1_200, CLIENT, false, 0, 33, "\0\0\0\4\0\0\0\0\0", 40000, 443));
+        tracer.finish();
+
+        assertEquals(List.of(), exchanges);
+        assertEquals(1, notices.size());
+        assertTrue(notices.getFirst().contains("HTTP/2"), notices.getFirst());
+        assertEquals(0, tracer.stats().nonHttpFlows());
+        assertEquals(0, tracer.stats().parseErrors());
+    }
+
+    @Test
+    void theCiphertextOfAConnectionReportedFromTlsIsNeitherParsedNorCounted() {
+        byte[] clientHello = {0x16, 0x03, 0x01, 0x00, 0x05, 1, 2, 3, 4, 5};
+        tracer.accept(new Segment(500, 1, LOCALHOST, LOCALHOST, 40000, 443, 100, 0, Segment.SYN, 0, new byte[0]));
+        tracer.accept(new Segment(600, 1, LOCALHOST, LOCALHOST, 40000, 443, 101, 1, Segment.ACK, 10, clientHello));
+        tracer.accept(call(1_000, CLIENT, true, 0, 0, REQUEST, 40000, 443));
+        tracer.accept(new Segment(1_100, 1, LOCALHOST, LOCALHOST, 40000, 443, 111, 1, Segment.ACK, 10, clientHello));
+        tracer.accept(call(2_000, CLIENT, false, 0, REQUEST.length(), RESPONSE, 40000, 443));
+        tracer.finish();
+
+        assertEquals(1, exchanges.size());
+        assertEquals(0, tracer.stats().nonHttpFlows());
+        assertEquals(0, tracer.stats().parseErrors());
+    }
+
+    @Test
+    void aConnectionClosedInThePacketPathBeforeItsTlsRecordsCameIsNotCountedAsNonHttp() {
+        byte[] clientHello = {0x16, 0x03, 0x01, 0x00, 0x05, 1, 2, 3, 4, 5};
+        tracer.accept(new Segment(500, 1, LOCALHOST, LOCALHOST, 40000, 443, 100, 0, Segment.SYN, 0, new byte[0]));
+        tracer.accept(new Segment(600, 1, LOCALHOST, LOCALHOST, 40000, 443, 101, 1, Segment.ACK, 10, clientHello));
+        tracer.accept(new Segment(700, 1, LOCALHOST, LOCALHOST, 40000, 443, 111, 1, Segment.RST, 0, new byte[0]));
+        assertEquals(1, tracer.stats().nonHttpFlows());
+
+        tracer.accept(call(1_000, CLIENT, true, 0, 0, REQUEST, 40000, 443));
+
+        assertEquals(0, tracer.stats().nonHttpFlows());
+    }
+
+    private static JsonNode json(Exchange x) throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        JsonLinesWriter writer = new JsonLinesWriter(out, null);
+        writer.exchange(x);
+        writer.flush();
+        String line = out.toString(StandardCharsets.UTF_8).strip();
+        SchemaValidator.assertValid(line);
+        JsonNode node = SchemaValidator.MAPPER.readTree(line);
+        assertNotNull(node);
+        return node;
+    }
+}

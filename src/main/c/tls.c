@@ -186,6 +186,11 @@ undo:
 	return ret;
 }
 
+size_t ht_tls_poll_buffer_size(struct ht_tls *t)
+{
+	return perf_buffer__buffer_cnt(t->rb.pb) * t->rb.ring_bytes;
+}
+
 long ht_tls_poll(struct ht_tls *t, void *buf, size_t cap)
 {
 	return batch_reader_drain(&t->rb, buf, cap);

@@ -61,6 +61,13 @@ int ht_tls_attach(struct ht_tls *t, const char *path, char *err, size_t errlen);
  */
 long ht_tls_poll(struct ht_tls *t, void *buf, size_t cap);
 
+/*
+ * Bytes a poll buffer needs to take every ring's pending records in one drain: records of
+ * one stream can sit in several CPUs' rings, and a drain that stops after one ring hands
+ * Java positions further apart than it may hold while waiting for the rest.
+ */
+size_t ht_tls_poll_buffer_size(struct ht_tls *t);
+
 /* Samples the rings reported lost so far. */
 uint64_t ht_tls_lost_samples(struct ht_tls *t);
 

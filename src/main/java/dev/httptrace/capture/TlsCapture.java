@@ -31,22 +31,23 @@ public final class TlsCapture implements AutoCloseable {
         OFF_OTHER_POS, OFF_LEN, OFF_SKIPPED, OFF_KIND, OFF_DIR, OFF_FAMILY, OFF_FROM_START, OFF_LPORT, OFF_RPORT,
         OFF_LADDR, OFF_RADDR, OFF_COMM, CHUNK};
     private static final int ERR_LEN = 1024;
-    private static final int BUFFER = 1 << 20;
     private static final byte[] NO_ADDRESS = new byte[0];
 
     private final Arena arena;
     private final MemorySegment tls;
+    /** Takes every ring's pending records in one drain (see ht_tls_poll_buffer_size). */
     private final MemorySegment buffer;
-    private final byte[] bytes = new byte[BUFFER];
+    private final byte[] bytes;
     private final long realtimeOffsetNanos;
     private long records;
     private boolean closed;
     private final java.util.ArrayList<TlsRecord> batch = new java.util.ArrayList<>();
 
-    private TlsCapture(Arena arena, MemorySegment tls, long realtimeOffsetNanos) {
+    private TlsCapture(Arena arena, MemorySegment tls, long bufferSize, long realtimeOffsetNanos) {
         this.arena = arena;
         this.tls = tls;
-        this.buffer = arena.allocate(BUFFER, 8);
+        this.buffer = arena.allocate(bufferSize, 8);
+        this.bytes = new byte[(int) bufferSize];
         this.realtimeOffsetNanos = realtimeOffsetNanos;
     }
 
@@ -65,7 +66,8 @@ public final class TlsCapture implements AutoCloseable {
                 throw new CaptureException(errno == 1 ? CaptureException.Reason.PERMISSION
                         : CaptureException.Reason.BPF_REJECTED, err.getString(0));
             }
-            return new TlsCapture(arena, tls, (long) TlsShim.REALTIME_OFFSET.invokeExact());
+            long bufferSize = (long) TlsShim.POLL_BUFFER_SIZE.invokeExact(tls);
+            return new TlsCapture(arena, tls, bufferSize, (long) TlsShim.REALTIME_OFFSET.invokeExact());
         } catch (CaptureException e) {
             throw e;
         } catch (Throwable t) {
@@ -102,7 +104,7 @@ public final class TlsCapture implements AutoCloseable {
         java.util.ArrayList<TlsRecord> batch = this.batch;
         do {
             try {
-                len = (long) TlsShim.POLL.invokeExact(tls, buffer, (long) BUFFER);
+                len = (long) TlsShim.POLL.invokeExact(tls, buffer, buffer.byteSize());
             } catch (Throwable t) {
                 throw new CaptureException(CaptureException.Reason.OTHER, "native call failed: " + t);
             }
@@ -120,7 +122,7 @@ public final class TlsCapture implements AutoCloseable {
             for (TlsRecord r : batch) sink.accept(r);
             n += batch.size();
             batch.clear();
-        } while (len > BUFFER / 2); // a full buffer: more may wait
+        } while (len > buffer.byteSize() / 2); // a full buffer: more may wait
         records += n;
         return n;
     }

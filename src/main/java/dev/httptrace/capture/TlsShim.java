@@ -15,6 +15,7 @@ final class TlsShim {
     static final MethodHandle OPEN;
     static final MethodHandle ATTACH;
     static final MethodHandle POLL;
+    static final MethodHandle POLL_BUFFER_SIZE;
     static final MethodHandle LOST_SAMPLES;
     static final MethodHandle REALTIME_OFFSET;
     static final MethodHandle CLOSE;
@@ -29,6 +30,8 @@ final class TlsShim {
         ATTACH = Shim.bind(lib, "ht_tls_attach", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG));
         // long ht_tls_poll(struct ht_tls *t, void *buf, size_t cap)
         POLL = Shim.bind(lib, "ht_tls_poll", FunctionDescriptor.of(JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG));
+        // size_t ht_tls_poll_buffer_size(struct ht_tls *t)
+        POLL_BUFFER_SIZE = Shim.bind(lib, "ht_tls_poll_buffer_size", FunctionDescriptor.of(JAVA_LONG, ADDRESS));
         // uint64_t ht_tls_lost_samples(struct ht_tls *t)
         LOST_SAMPLES = Shim.bind(lib, "ht_tls_lost_samples", FunctionDescriptor.of(JAVA_LONG, ADDRESS));
         // int64_t ht_realtime_offset_ns(void)

@@ -1,5 +1,7 @@
 package dev.httptrace.capture;
 
+import java.util.Arrays;
+
 /**
  * One captured TCP segment, as the socket filter (or a capture file) saw it.
  *
@@ -49,7 +51,7 @@ public record Segment(long timestampNanos, int ifindex, byte[] srcAddr, byte[] d
 
     /** This segment with a payload array of its own: to keep it after the batch it came in. */
     public Segment withOwnPayload() {
-        byte[] own = java.util.Arrays.copyOfRange(payload, payloadOffset, payloadOffset + capturedLength);
+        byte[] own = Arrays.copyOfRange(payload, payloadOffset, payloadOffset + capturedLength);
         return new Segment(timestampNanos, ifindex, srcAddr, dstAddr, srcPort, dstPort, seq, ack, flags,
                 payloadLength, own);
     }

@@ -32,6 +32,8 @@ public final class TlsCapture implements AutoCloseable {
         OFF_LADDR, OFF_RADDR, OFF_COMM, CHUNK};
     private static final int ERR_LEN = 1024;
     private static final byte[] NO_ADDRESS = new byte[0];
+    private static final java.util.Comparator<TlsRecord> BY_TIME =
+            java.util.Comparator.comparingLong(TlsRecord::timestampNanos);
 
     private final Arena arena;
     private final MemorySegment tls;
@@ -118,7 +120,7 @@ public final class TlsCapture implements AutoCloseable {
                 batch.add(read(off, dataLen));
                 off += (HEADER_SIZE + dataLen + 7) & ~7L;
             }
-            batch.sort(java.util.Comparator.comparingLong(TlsRecord::timestampNanos));
+            batch.sort(BY_TIME);
             for (TlsRecord r : batch) sink.accept(r);
             n += batch.size();
             batch.clear();

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * TLS plaintext from OpenSSL: uprobes on SSL_read, SSL_write, SSL_read_ex, SSL_write_ex
- * (entry and return), SSL_do_handshake (entry and return) and SSL_free (entry), and
+ * (entry and return), SSL_do_handshake (entry and return), SSL_free and SSL_clear (entry), and
  * the sock_send_length/sock_recv_length tracepoints, which name the socket of a send or
  * receive made while an SSL call is open on the same thread. Separate from the socket filter (bpf/httptrace.bpf.c): its own skeleton.
  *
@@ -46,14 +46,9 @@ struct call {
 	__u8 dir;      /* enum ht_tls_dir */
 };
 
-struct stream_key {
-	__u64 ssl;
-	__u32 tgid;
-	__u32 pad;
-};
-
 /* One TLS stream: positions per direction and the socket under it, once known. */
 struct stream {
+	__u32 serial;  /* a random number: tells this stream from a later one of the same key */
 	__u32 wr_pos;
 	__u32 rd_pos;
 	__u8 family;
@@ -80,9 +75,24 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 65536);
-	__type(key, struct stream_key);
+	__type(key, struct ht_tls_stream_key);
 	__type(value, struct stream);
 } streams SEC(".maps");
+
+/*
+ * Streams whose plaintext user space does not want: the second traced end of a connection
+ * already reported from the first, or a stream --port/--host leaves out. Their positions
+ * still advance; nothing is copied. Written by user space (ht_tls_mute), late: the value is
+ * the stream's serial, so a mute that comes after the SSL object was freed and reused for
+ * another connection (same key) does not silence that one.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct ht_tls_stream_key);
+	__type(value, __u32);
+} muted SEC(".maps");
+
 
 /* A record is too big for the BPF stack: each CPU builds it in its own slot. */
 struct record {
@@ -139,22 +149,26 @@ int BPF_KPROBE(ssl_write_ex_enter, void *ssl, const void *buf, __u64 num, __u64 
 SEC("uprobe")
 int BPF_KPROBE(ssl_handshake_enter, void *ssl)
 {
-	struct stream_key key = { .ssl = (__u64)ssl, .tgid = bpf_get_current_pid_tgid() >> 32 };
+	struct ht_tls_stream_key key = { .ssl = (__u64)ssl, .tgid = bpf_get_current_pid_tgid() >> 32 };
 	struct stream fresh = { .from_start = 1 };
 
-	bpf_map_update_elem(&streams, &key, &fresh, BPF_NOEXIST);
+	if (!bpf_map_lookup_elem(&streams, &key)) {
+		fresh.serial = bpf_get_prandom_u32();
+		bpf_map_update_elem(&streams, &key, &fresh, BPF_NOEXIST);
+	}
 	open_call(ssl, 0, 0, HT_TLS_HANDSHAKE);
 	return 0;
 }
 
 static __always_inline struct stream *stream_of(__u64 ssl, __u32 tgid)
 {
-	struct stream_key key = { .ssl = ssl, .tgid = tgid };
+	struct ht_tls_stream_key key = { .ssl = ssl, .tgid = tgid };
 	struct stream *s = bpf_map_lookup_elem(&streams, &key);
 	struct stream fresh = {};
 
 	if (s)
 		return s;
+	fresh.serial = bpf_get_prandom_u32();
 	bpf_map_update_elem(&streams, &key, &fresh, BPF_NOEXIST);
 	return bpf_map_lookup_elem(&streams, &key);
 }
@@ -165,6 +179,7 @@ static __always_inline void fill_header(struct ht_tls_event *e, struct stream *s
 	e->ssl = ssl;
 	e->tgid = id >> 32;
 	e->tid = (__u32)id;
+	e->serial = s->serial;
 	e->kind = kind;
 	e->family = s->family;
 	e->from_start = s->from_start;
@@ -182,10 +197,11 @@ static __always_inline void emit_data(void *ctx, struct call *c, __u32 n, __u64 
 	struct record *r = bpf_map_lookup_elem(&scratch, &zero);
 	struct stream *s = stream_of(c->ssl, id >> 32);
 
+	struct ht_tls_stream_key key = { .ssl = c->ssl, .tgid = id >> 32 };
+	__u32 *mute;
+
 	if (!r || !s)
 		return;
-	fill_header(&r->hdr, s, c->ssl, id, HT_TLS_DATA);
-	r->hdr.dir = c->dir;
 	/* One thread at a time uses an SSL object (OpenSSL's rule): no atomics needed. */
 	if (c->dir == HT_TLS_WRITE) {
 		pos = s->wr_pos;
@@ -196,6 +212,11 @@ static __always_inline void emit_data(void *ctx, struct call *c, __u32 n, __u64 
 		s->rd_pos = pos + n;
 		r->hdr.other_pos = s->wr_pos;
 	}
+	mute = bpf_map_lookup_elem(&muted, &key);
+	if (mute && *mute == s->serial)
+		return;
+	fill_header(&r->hdr, s, c->ssl, id, HT_TLS_DATA);
+	r->hdr.dir = c->dir;
 	for (int i = 0; i < HT_TLS_MAX_CHUNKS; i++) {
 		__u64 len = n - off;
 
@@ -248,17 +269,16 @@ int BPF_KRETPROBE(ssl_ret, long rc)
 }
 
 /* The stream ends: user space closes it; the position state goes. */
-SEC("uprobe")
-int BPF_KPROBE(ssl_free_enter, void *ssl)
+static __always_inline void end_stream(void *ctx, void *ssl, int only_if_used)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct stream_key key = { .ssl = (__u64)ssl, .tgid = id >> 32 };
+	struct ht_tls_stream_key key = { .ssl = (__u64)ssl, .tgid = id >> 32 };
 	struct stream *s = bpf_map_lookup_elem(&streams, &key);
 	__u32 zero = 0;
 	struct record *r;
 
-	if (!s)
-		return 0;
+	if (!s || (only_if_used && !s->wr_pos && !s->rd_pos))
+		return;
 	r = bpf_map_lookup_elem(&scratch, &zero);
 	if (r) {
 		fill_header(&r->hdr, s, (__u64)ssl, id, HT_TLS_CLOSE);
@@ -270,6 +290,25 @@ int BPF_KPROBE(ssl_free_enter, void *ssl)
 		bpf_perf_event_output(ctx, &tls_events, BPF_F_CURRENT_CPU, r, sizeof(r->hdr));
 	}
 	bpf_map_delete_elem(&streams, &key);
+	bpf_map_delete_elem(&muted, &key);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(ssl_free_enter, void *ssl)
+{
+	end_stream(ctx, ssl, 0);
+	return 0;
+}
+
+/*
+ * SSL_clear readies an SSL object for a new connection (wrk reuses one per connection
+ * slot): a stream that carried data ends here, so the next connection starts afresh.
+ * OpenSSL also calls it inside SSL_new, before any data: nothing to end then.
+ */
+SEC("uprobe")
+int BPF_KPROBE(ssl_clear_enter, void *ssl)
+{
+	end_stream(ctx, ssl, 1);
 	return 0;
 }
 

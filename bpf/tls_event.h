@@ -32,7 +32,15 @@ enum ht_tls_fn {
 	HT_TLS_FN_WRITE_EX,
 	HT_TLS_FN_HANDSHAKE,
 	HT_TLS_FN_FREE,
+	HT_TLS_FN_CLEAR,
 	HT_TLS_FN_COUNT,
+};
+
+/* A TLS stream: the SSL object of one process. Key of the BPF maps user space writes to. */
+struct ht_tls_stream_key {
+	__u64 ssl;
+	__u32 tgid;
+	__u32 pad;
 };
 
 struct ht_tls_event {
@@ -53,7 +61,8 @@ struct ht_tls_event {
 	__u8 laddr[16];      /* local address (IPv4 in the first 4 bytes) */
 	__u8 raddr[16];      /* remote address */
 	char comm[16];       /* thread name */
-	/* len bytes of plaintext follow */
+	__u32 serial;        /* the stream's random number: the key alone is reused (SSL objects are freed and reallocated) */
+	/* len bytes of plaintext follow (the header is padded to 8 bytes) */
 };
 
 #endif /* HTTPTRACE_TLS_EVENT_H */

@@ -18,8 +18,8 @@
 #include "tls.h"
 #include "batch.h"
 
-/* Links per library: entry and return of four functions and the handshake, SSL_free's entry. */
-#define LINKS_PER_LIB 11
+/* Links per library: entry and return of four functions and the handshake; SSL_free's and SSL_clear's entries. */
+#define LINKS_PER_LIB 12
 #define MAX_LINKS 4096
 
 struct ht_tls {
@@ -50,6 +50,7 @@ int ht_tls_event_layout(int32_t *out, int n)
 		[HT_TLS_LAYOUT_LADDR] = offsetof(struct ht_tls_event, laddr),
 		[HT_TLS_LAYOUT_RADDR] = offsetof(struct ht_tls_event, raddr),
 		[HT_TLS_LAYOUT_COMM] = offsetof(struct ht_tls_event, comm),
+		[HT_TLS_LAYOUT_SERIAL] = offsetof(struct ht_tls_event, serial),
 		[HT_TLS_LAYOUT_CHUNK] = HT_TLS_CHUNK,
 	};
 
@@ -139,6 +140,7 @@ int ht_tls_attach(struct ht_tls *t, const char *path, char *err, size_t errlen)
 		[HT_TLS_FN_WRITE_EX] = { "SSL_write_ex", s->progs.ssl_write_ex_enter, s->progs.ssl_ret },
 		[HT_TLS_FN_HANDSHAKE] = { "SSL_do_handshake", s->progs.ssl_handshake_enter, s->progs.ssl_ret },
 		[HT_TLS_FN_FREE] = { "SSL_free", s->progs.ssl_free_enter, NULL },
+		[HT_TLS_FN_CLEAR] = { "SSL_clear", s->progs.ssl_clear_enter, NULL },
 	};
 	int first = t->nlinks, mask = 0, ret;
 
@@ -194,6 +196,13 @@ size_t ht_tls_poll_buffer_size(struct ht_tls *t)
 long ht_tls_poll(struct ht_tls *t, void *buf, size_t cap)
 {
 	return batch_reader_drain(&t->rb, buf, cap);
+}
+
+int ht_tls_mute(struct ht_tls *t, uint32_t tgid, uint64_t ssl, uint32_t serial)
+{
+	struct ht_tls_stream_key key = { .ssl = ssl, .tgid = tgid };
+
+	return bpf_map__update_elem(t->skel->maps.muted, &key, sizeof(key), &serial, sizeof(serial), BPF_ANY) ? -errno : 0;
 }
 
 uint64_t ht_tls_lost_samples(struct ht_tls *t)

@@ -33,6 +33,7 @@ enum ht_tls_layout {
 	HT_TLS_LAYOUT_LADDR,
 	HT_TLS_LAYOUT_RADDR,
 	HT_TLS_LAYOUT_COMM,
+	HT_TLS_LAYOUT_SERIAL,
 	HT_TLS_LAYOUT_CHUNK,
 	HT_TLS_LAYOUT_COUNT,
 };
@@ -67,6 +68,13 @@ long ht_tls_poll(struct ht_tls *t, void *buf, size_t cap);
  * Java positions further apart than it may hold while waiting for the rest.
  */
 size_t ht_tls_poll_buffer_size(struct ht_tls *t);
+
+/*
+ * Stops copying the plaintext of one stream (process tgid, SSL object ssl, the serial its
+ * records carry): its records are of no use (the other end of the connection is reported,
+ * or a filter leaves it out). Its close is still reported. Returns 0 or a negative errno.
+ */
+int ht_tls_mute(struct ht_tls *t, uint32_t tgid, uint64_t ssl, uint32_t serial);
 
 /* Samples the rings reported lost so far. */
 uint64_t ht_tls_lost_samples(struct ht_tls *t);

@@ -19,17 +19,18 @@ public final class TlsCapture implements AutoCloseable {
 
     /** Bits of {@link #attach}'s mask, in the order of enum ht_tls_fn. */
     public static final String[] FUNCTIONS = {
-        "SSL_read", "SSL_write", "SSL_read_ex", "SSL_write_ex", "SSL_do_handshake", "SSL_free"};
+        "SSL_read", "SSL_write", "SSL_read_ex", "SSL_write_ex", "SSL_do_handshake", "SSL_free", "SSL_clear"};
 
     // struct ht_tls_event (bpf/tls_event.h); checked against the shim at open.
-    private static final int HEADER_SIZE = 96;
+    private static final int HEADER_SIZE = 104;
     private static final int OFF_TIMESTAMP = 0, OFF_SSL = 8, OFF_TGID = 16, OFF_TID = 20, OFF_POS = 24,
             OFF_OTHER_POS = 28, OFF_LEN = 32, OFF_SKIPPED = 36, OFF_KIND = 40, OFF_DIR = 41, OFF_FAMILY = 42,
-            OFF_FROM_START = 43, OFF_LPORT = 44, OFF_RPORT = 46, OFF_LADDR = 48, OFF_RADDR = 64, OFF_COMM = 80;
+            OFF_FROM_START = 43, OFF_LPORT = 44, OFF_RPORT = 46, OFF_LADDR = 48, OFF_RADDR = 64, OFF_COMM = 80,
+            OFF_SERIAL = 96;
     private static final int CHUNK = 16384;
     private static final int[] EXPECTED_LAYOUT = {HEADER_SIZE, OFF_TIMESTAMP, OFF_SSL, OFF_TGID, OFF_TID, OFF_POS,
         OFF_OTHER_POS, OFF_LEN, OFF_SKIPPED, OFF_KIND, OFF_DIR, OFF_FAMILY, OFF_FROM_START, OFF_LPORT, OFF_RPORT,
-        OFF_LADDR, OFF_RADDR, OFF_COMM, CHUNK};
+        OFF_LADDR, OFF_RADDR, OFF_COMM, OFF_SERIAL, CHUNK};
     private static final int ERR_LEN = 1024;
     private static final byte[] NO_ADDRESS = new byte[0];
     private static final java.util.Comparator<TlsRecord> BY_TIME =
@@ -141,6 +142,7 @@ public final class TlsCapture implements AutoCloseable {
         return new TlsRecord(
                 buffer.get(JAVA_LONG, off + OFF_TIMESTAMP) + realtimeOffsetNanos,
                 buffer.get(JAVA_LONG, off + OFF_SSL),
+                buffer.get(JAVA_INT, off + OFF_SERIAL),
                 buffer.get(JAVA_INT, off + OFF_TGID),
                 buffer.get(JAVA_INT, off + OFF_TID),
                 new String(bytes, (int) off + OFF_COMM, commLen, StandardCharsets.UTF_8),
@@ -153,6 +155,18 @@ public final class TlsCapture implements AutoCloseable {
                 buffer.get(JAVA_BYTE, off + OFF_FROM_START) != 0,
                 local, Short.toUnsignedInt(buffer.get(JAVA_SHORT, off + OFF_LPORT)),
                 remote, Short.toUnsignedInt(buffer.get(JAVA_SHORT, off + OFF_RPORT)));
+    }
+
+    /**
+     * Stops the copying of one stream's plaintext in the kernel (its records would be
+     * dropped here anyway); its close still comes. False when the kernel refused.
+     */
+    public boolean mute(int pid, long ssl, int serial) {
+        try {
+            return (int) TlsShim.MUTE.invokeExact(tls, pid, ssl, serial) == 0;
+        } catch (Throwable t) {
+            return false;
+        }
     }
 
     /** Records read so far. */

@@ -6,6 +6,7 @@ package dev.httptrace.capture;
  *
  * @param timestampNanos  wall-clock time of the call's return, nanoseconds since the epoch
  * @param ssl             the library's connection object (SSL *): with {@code pid}, names the stream
+ * @param serial          the stream's number from the kernel: tells apart streams of an SSL object freed and reused
  * @param pid             process id
  * @param tid             thread id
  * @param comm            the thread's name
@@ -23,7 +24,7 @@ package dev.httptrace.capture;
  * @param remoteAddress   its remote address, or empty
  * @param remotePort      its remote port
  */
-public record TlsRecord(long timestampNanos, long ssl, int pid, int tid, String comm, boolean close, boolean sent,
+public record TlsRecord(long timestampNanos, long ssl, int serial, int pid, int tid, String comm, boolean close, boolean sent,
                         long position, long otherPosition, byte[] data, int offset, int length, long skipped,
                         boolean fromStart, byte[] localAddress, int localPort, byte[] remoteAddress, int remotePort) {
 

@@ -17,6 +17,7 @@ final class TlsShim {
     static final MethodHandle POLL;
     static final MethodHandle POLL_BUFFER_SIZE;
     static final MethodHandle LOST_SAMPLES;
+    static final MethodHandle MUTE;
     static final MethodHandle REALTIME_OFFSET;
     static final MethodHandle CLOSE;
 
@@ -34,6 +35,8 @@ final class TlsShim {
         POLL_BUFFER_SIZE = Shim.bind(lib, "ht_tls_poll_buffer_size", FunctionDescriptor.of(JAVA_LONG, ADDRESS));
         // uint64_t ht_tls_lost_samples(struct ht_tls *t)
         LOST_SAMPLES = Shim.bind(lib, "ht_tls_lost_samples", FunctionDescriptor.of(JAVA_LONG, ADDRESS));
+        // int ht_tls_mute(struct ht_tls *t, uint32_t tgid, uint64_t ssl, uint32_t serial)
+        MUTE = Shim.bind(lib, "ht_tls_mute", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG, JAVA_INT));
         // int64_t ht_realtime_offset_ns(void)
         REALTIME_OFFSET = Shim.bind(lib, "ht_realtime_offset_ns", FunctionDescriptor.of(JAVA_LONG));
         // void ht_tls_close(struct ht_tls *t)

@@ -51,7 +51,7 @@ final class TlsSource implements AutoCloseable {
         TlsSource source = new TlsSource(tracer, capture, new TlsLibraries(capture, report));
         try {
             boolean filtered = !ports.isEmpty() || hosts != HostFilter.ANY;
-            tracer.traceTls(filtered ? new SegmentFilter(new HashSet<>(ports), hosts) : null, report);
+            tracer.traceTls(filtered ? new SegmentFilter(new HashSet<>(ports), hosts) : null, report, capture::mute);
             for (String lib : explicit) {
                 String failure = source.libraries.attachExplicit(lib);
                 if (failure != null) throw new BadLibrary("--tls-lib " + lib + ": " + failure);

@@ -62,6 +62,13 @@ public final class TlsTracker {
         public long http2Streams() { return http2Streams; }
     }
 
+    /** Tells the kernel to stop copying a stream's plaintext (its close still comes). */
+    @FunctionalInterface
+    public interface Muter {
+        /** False when the kernel refused: the records keep coming and are dropped here. */
+        boolean mute(int pid, long ssl, int serial);
+    }
+
     private record StreamId(int pid, long ssl) {}
 
     private final class Stream {
@@ -96,6 +103,7 @@ public final class TlsTracker {
     private final SegmentFilter filter;
     private final java.util.function.ObjLongConsumer<ConnectionKey> handOver;
     private final Consumer<String> notices;
+    private final Muter muter;
     private final Processes processes = new Processes();
     private final LinkedHashMap<StreamId, Stream> streams;
     private final Map<ConnectionKey, Stream> bySocket = new HashMap<>();
@@ -110,11 +118,13 @@ public final class TlsTracker {
      * @param handOver told the socket of each stream reported here, so the packet path leaves it alone
      * @param tcpCounters where the reassemblers count gaps and reordering (shared with the packet path)
      * @param notices  told once per stream what is seen but not reported (HTTP/2)
+     * @param muter    told of each stream whose records are dropped here, so the kernel stops copying them
      */
     public TlsTracker(int maxStreams, int maxReorderBytes, ConnectionListener listener, SegmentFilter filter,
                       java.util.function.ObjLongConsumer<ConnectionKey> handOver, TcpCounters tcpCounters,
-                      Consumer<String> notices) {
+                      Consumer<String> notices, Muter muter) {
         this.notices = notices;
+        this.muter = muter;
         this.maxStreams = maxStreams;
         this.maxReorderBytes = maxReorderBytes;
         this.listener = listener;
@@ -137,6 +147,12 @@ public final class TlsTracker {
         latestTimestamp = Math.max(latestTimestamp, ts);
         StreamId id = new StreamId(r.pid(), r.ssl());
         Stream s = streams.get(id);
+        if (s != null && !r.close() && s.socket != null && r.socketKnown() && !s.socket.equals(socketOf(r))) {
+            // The SSL object now serves another connection (reused without SSL_clear being seen).
+            close(s, EndReason.FIN, ts);
+            forget(s);
+            s = null;
+        }
         if (s == null) {
             if (r.close()) return; // the end of a stream never seen
             s = open(id, r);
@@ -146,6 +162,7 @@ public final class TlsTracker {
             s.http2 = true;
             counters.http2Streams++;
             notices.accept("HTTP/2 on " + describe(s) + ": not decoded (HTTP/2 is not supported yet)");
+            muter.mute(id.pid(), id.ssl(), r.serial());
         }
         if (s.peer || s.filtered || s.http2) {
             if (s.peer) counters.peerRecords++; else counters.filteredRecords++;
@@ -247,15 +264,17 @@ public final class TlsTracker {
         if (!r.socketKnown()) counters.unknownSockets++;
         if (filter != null && (!r.socketKnown() || !filter.accepts(segment(s, 0, 0, 0, Segment.ACK, 1, NO_BYTES, 0, 0, 0)))) {
             s.filtered = true;
+            muter.mute(id.pid(), id.ssl(), r.serial());
             return s;
         }
         if (r.socketKnown()) {
-            s.socket = ConnectionKey.of(segment(s, 0, 0, 0, 0, 0, NO_BYTES, 0, 0, 0));
+            s.socket = socketOf(r);
             Stream reporter = bySocket.get(s.socket);
             if (reporter != null && !reporter.closed && reporter.connection != null) {
                 // Both ends of this connection are traced: one record per exchange, with both processes.
                 s.peer = true;
                 reporter.connection.tls().peer(process);
+                muter.mute(id.pid(), id.ssl(), r.serial());
                 return s;
             }
             bySocket.put(s.socket, s);
@@ -267,6 +286,12 @@ public final class TlsTracker {
         s.directions[0] = new StreamReassembler(s.handler.stream(0), tcpCounters, maxReorderBytes);
         s.directions[1] = new StreamReassembler(s.handler.stream(1), tcpCounters, maxReorderBytes);
         return s;
+    }
+
+    /** The connection a record's socket names, as the packet path keys it. */
+    private static ConnectionKey socketOf(TlsRecord r) {
+        return ConnectionKey.of(new Segment(0, 0, r.localAddress(), r.remoteAddress(), r.localPort(), r.remotePort(),
+                0, 0, 0, 0, NO_BYTES, 0, 0));
     }
 
     /**

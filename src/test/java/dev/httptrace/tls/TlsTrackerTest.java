@@ -25,29 +25,33 @@ class TlsTrackerTest {
     /** Process ids no real process has (pid_max is at most 4194304 and rarely reached). */
     static final int CLIENT = 4_190_010, SERVER = 4_190_020;
     static final byte[] LOCALHOST = {127, 0, 0, 1};
+    /** The kernel's number of every stream here. */
+    static final int SERIAL = 7;
     static final byte[] NONE = {};
     static final String REQUEST = "GET /hello HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer secret\r\n\r\n";
     static final String RESPONSE = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
 
     final List<Exchange> exchanges = new ArrayList<>();
     final List<String> notices = new ArrayList<>();
+    /** Streams the kernel was told to stop copying, as "pid/ssl/serial". */
+    final List<String> muted = new ArrayList<>();
     final HttpTracer tracer = new HttpTracer(exchanges::add, HttpTracer.Settings.defaults());
 
     TlsTrackerTest() {
-        tracer.traceTls(null, notices::add);
+        tracer.traceTls(null, notices::add, (pid, ssl, serial) -> muted.add(pid + "/" + ssl + "/" + serial));
     }
 
     /** A call of process {@code pid} on SSL object 0x1000+pid, with the socket local:lport -> remote:rport. */
     static TlsRecord call(long ts, int pid, boolean sent, long pos, long otherPos, String data, int lport, int rport) {
         byte[] bytes = data.getBytes(StandardCharsets.ISO_8859_1);
         boolean known = lport != 0;
-        return new TlsRecord(ts, 0x1000 + pid, pid, pid, "proc" + pid, false, sent, pos, otherPos, bytes, 0,
+        return new TlsRecord(ts, 0x1000 + pid, SERIAL, pid, pid, "proc" + pid, false, sent, pos, otherPos, bytes, 0,
                 bytes.length, 0, true, known ? LOCALHOST : NONE, lport, known ? LOCALHOST : NONE, rport);
     }
 
     static TlsRecord free(long ts, int pid, long wrPos, long rdPos, int lport, int rport) {
         boolean known = lport != 0;
-        return new TlsRecord(ts, 0x1000 + pid, pid, pid, "proc" + pid, true, false, wrPos, rdPos, new byte[0], 0,
+        return new TlsRecord(ts, 0x1000 + pid, SERIAL, pid, pid, "proc" + pid, true, false, wrPos, rdPos, new byte[0], 0,
                 0, 0, true, known ? LOCALHOST : NONE, lport, known ? LOCALHOST : NONE, rport);
     }
 
@@ -100,6 +104,36 @@ class TlsTrackerTest {
         assertEquals(CLIENT, x.tls().clientProcess().pid());
         assertEquals(SERVER, x.tls().serverProcess().pid());
         assertEquals(3, tracer.tlsCounters().peerRecords(), "the server's own records were not parsed again");
+        assertEquals(List.of(SERVER + "/" + (0x1000 + SERVER) + "/" + SERIAL), muted, "the kernel stops copying the second end");
+    }
+
+    @Test
+    void anSslObjectReusedForANewConnectionStartsANewStreamAndNothingIsReportedTwice() {
+        // wrk keeps one SSL object per connection slot: when the server closes a keep-alive
+        // connection, the same object serves the next one from another port.
+        tracer.accept(call(1_000, CLIENT, true, 0, 0, REQUEST, 40000, 443));
+        tracer.accept(call(2_000, CLIENT, false, 0, REQUEST.length(), RESPONSE, 40000, 443));
+        tracer.accept(call(3_000, CLIENT, true, REQUEST.length(), RESPONSE.length(), REQUEST, 40002, 443));
+        tracer.accept(call(4_000, CLIENT, false, RESPONSE.length(), 2L * REQUEST.length(), RESPONSE, 40002, 443));
+        tracer.finish();
+
+        assertEquals(2, exchanges.size());
+        assertEquals(List.of(40000, 40002), exchanges.stream().map(x -> x.client().port()).toList());
+        assertEquals(2, tracer.tlsCounters().streams());
+        assertTrue(exchanges.stream().noneMatch(x -> x.trace().gap()));
+    }
+
+    @Test
+    void aStreamLeftOutByTheFiltersIsMutedInTheKernel() {
+        HttpTracer filtered = new HttpTracer(exchanges::add, HttpTracer.Settings.defaults());
+        filtered.traceTls(new dev.httptrace.capture.SegmentFilter(java.util.Set.of(8443),
+                dev.httptrace.capture.HostFilter.ANY), notices::add, (pid, ssl, serial) -> muted.add(pid + "/" + ssl + "/" + serial));
+        filtered.accept(call(1_000, CLIENT, true, 0, 0, REQUEST, 40000, 443));
+        filtered.accept(call(2_000, CLIENT, false, 0, REQUEST.length(), RESPONSE, 40000, 443));
+        filtered.finish();
+
+        assertEquals(List.of(), exchanges);
+        assertEquals(List.of(CLIENT + "/" + (0x1000 + CLIENT) + "/" + SERIAL), muted);
     }
 
     @Test
@@ -168,7 +202,7 @@ class TlsTrackerTest {
         String head = "HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n";
         tracer.accept(call(1_000, CLIENT, true, 0, 0, REQUEST, 40000, 443));
         byte[] bytes = head.getBytes(StandardCharsets.ISO_8859_1);
-        tracer.accept(new TlsRecord(2_000, 0x1000 + CLIENT, CLIENT, CLIENT, "client", false, false, 0, REQUEST.length(), bytes,
+        tracer.accept(new TlsRecord(2_000, 0x1000 + CLIENT, SERIAL, CLIENT, CLIENT, "client", false, false, 0, REQUEST.length(), bytes,
                 0, bytes.length, 100_000, true, LOCALHOST, 40000, LOCALHOST, 443));
         tracer.finish();
 
@@ -187,6 +221,7 @@ class TlsTrackerTest {
         assertEquals(List.of(), exchanges);
         assertEquals(1, notices.size());
         assertTrue(notices.getFirst().contains("HTTP/2"), notices.getFirst());
+        assertEquals(List.of(CLIENT + "/" + (0x1000 + CLIENT) + "/" + SERIAL), muted, "HTTP/2 bytes are not copied any more");
         assertEquals(0, tracer.stats().nonHttpFlows());
         assertEquals(0, tracer.stats().parseErrors());
     }

@@ -16,10 +16,14 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -102,6 +106,7 @@ class TlsIT {
         int pyPort = freePort();
         Process pyServer = python(pythonServer(pyPort));
         awaitPort(pyPort); // before the tracer: this probe is a TLS connection without HTTP, a non-HTTP flow
+        Set<String> probes;
         try (TracerProcess tracer = TracerProcess.start("--tls -i lo --headers default,authorization -p " + https + "," + h2 + "," + pyPort, "")) {
             tracer.awaitTracing();
             // One request, three on one keep-alive connection, a 1 MiB download, a 256 KiB upload, a secret.
@@ -128,6 +133,7 @@ class TlsIT {
             // HTTP/2 (ALPN h2): said once, never reported as HTTP/1.
             Curl http2 = curl("--http2", url(h2, "/hello"));
             Thread.sleep(1500);
+            probes = probesOf(tracer);
             new ProcessBuilder("kill", "-INT", Long.toString(tracer.java().pid())).start().waitFor();
             assertEquals(0, tracer.waitFor(30));
 
@@ -181,11 +187,12 @@ class TlsIT {
         } finally {
             pyServer.destroy();
         }
-        assertNoProbesLeft();
+        assertNoProbesLeft(probes);
     }
 
     @Test
     void aGnuTlsClientIsNamedAsNotSupportedAndSigtermDetachesEverything() throws Exception {
+        Set<String> probes;
         try (ServerSocket silent = new ServerSocket(0, 5, java.net.InetAddress.getLoopbackAddress())) {
             // wget (GnuTLS) waits on a server that never answers, so it runs when the tracer starts.
             Process wget = new ProcessBuilder("wget", "-q", "-O", "/dev/null", "--timeout=60", "--tries=1",
@@ -195,6 +202,7 @@ class TlsIT {
                 tracer.awaitTracing();
                 Curl plainPort = curl(url(https, "/hello"));
                 Thread.sleep(1000);
+                probes = probesOf(tracer);
                 ProcessHandle java = tracer.java();
                 new ProcessBuilder("kill", "-TERM", Long.toString(java.pid())).start().waitFor();
                 assertEquals(0, tracer.waitFor(30));
@@ -208,7 +216,7 @@ class TlsIT {
                 wget.destroy();
             }
         }
-        assertNoProbesLeft();
+        assertNoProbesLeft(probes);
     }
 
     @Test
@@ -425,14 +433,37 @@ class TlsIT {
                 """.formatted(port);
     }
 
-    /** No program of ours is loaded and no uprobe link remains (bpftool), after the tracer exits. */
-    private static void assertNoProbesLeft() throws Exception {
+    /**
+     * The programs the tracer's JVM holds attached (uprobes on libssl, the socket tracepoints),
+     * by id, read with bpftool while it runs. Others on this machine may trace libssl at the
+     * same time (bpftrace, another httptrace): only the tracer's own are checked afterwards.
+     */
+    private static Set<String> probesOf(TracerProcess tracer) throws Exception {
+        String pid = "pid " + tracer.java().pid() + " ";
+        Set<String> ids = new HashSet<>();
+        String perf = output("bpftool", "perf", "show");
+        for (String line : perf.lines().filter(l -> l.startsWith(pid)).toList()) {
+            Matcher m = PROG_ID.matcher(line);
+            if (m.find()) ids.add(m.group(1));
+        }
+        assertTrue(perf.lines().anyMatch(l -> l.startsWith(pid) && l.contains("libssl")), "no uprobe on libssl:\n" + perf);
+        return ids;
+    }
+
+    private static final Pattern PROG_ID = Pattern.compile("prog_id (\\d+)");
+
+    /** None of the tracer's programs is loaded or attached any more (bpftool), after it exits; nothing in tracefs. */
+    private static void assertNoProbesLeft(Set<String> ours) throws Exception {
+        assertFalse(ours.isEmpty(), "the tracer's probes were seen while it ran");
         String progs = output("bpftool", "prog", "show");
-        for (String name : List.of("ssl_ret", "ssl_read_enter", "ssl_write_ex_ent", "sock_send", "sock_recv")) {
-            assertFalse(progs.contains("name " + name), name + " still loaded:\n" + progs);
+        for (String id : ours) {
+            assertFalse(progs.lines().anyMatch(l -> l.startsWith(id + ": ")), "program " + id + " still loaded:\n" + progs);
         }
         String perf = output("bpftool", "perf", "show");
-        assertFalse(perf.contains("libssl"), "a uprobe on libssl is still attached:\n" + perf);
+        for (String line : perf.lines().toList()) {
+            Matcher m = PROG_ID.matcher(line);
+            assertFalse(m.find() && ours.contains(m.group(1)), "still attached: " + line);
+        }
         Path uprobeEvents = Path.of("/sys/kernel/tracing/uprobe_events");
         if (Files.isReadable(uprobeEvents)) {
             assertFalse(Files.readString(uprobeEvents).contains("libssl"), "legacy uprobe events left in tracefs");

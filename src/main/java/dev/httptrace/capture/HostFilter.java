@@ -69,6 +69,9 @@ public final class HostFilter {
                 out.add(p);
             }
         }
+        if (out.isEmpty()) {
+            return ANY; // the one "no filter": --tls keeps streams whose socket is unknown only then
+        }
         if (out.size() > MAX_PREFIXES) {
             throw new IllegalArgumentException("at most " + MAX_PREFIXES + " hosts or prefixes");
         }

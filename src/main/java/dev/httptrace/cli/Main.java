@@ -202,6 +202,7 @@ public final class Main implements Callable<Integer> {
     private Summary.Counters counters;
     /** The TLS source's line of the exit summary, when --tls was on. */
     private String tlsSummary;
+    private TlsSource.Stats tlsStats;
 
     public static void main(String[] args) {
         System.exit(run(args));
@@ -469,10 +470,11 @@ public final class Main implements Callable<Integer> {
         } finally {
             if (tlsSource != null) {
                 tlsSummary = tlsSource.summary();
+                tlsStats = tlsSource.stats();
                 tlsSource.close(); // every uprobe detached
             }
             if (stats != null) {
-                counters = new Summary.Counters(stats, null, tracer.stats());
+                counters = new Summary.Counters(stats, null, tracer.stats(), tlsStats);
             }
         }
         return ExitCode.OK;

@@ -181,8 +181,15 @@ final class Summary implements ExchangeSink {
 
     // ------------------------------------------------------------------ printing
 
-    /** Counters of the run, apart from the exchanges: from the kernel, a capture file, the tracer. */
-    record Counters(NativeCapture.Stats kernel, PcapReader.Stats file, HttpTracer.Stats tracer) {}
+    /**
+     * Counters of the run, apart from the exchanges: from the kernel, a capture file, the
+     * tracer, and the TLS source (null each when not used).
+     */
+    record Counters(NativeCapture.Stats kernel, PcapReader.Stats file, HttpTracer.Stats tracer, TlsSource.Stats tls) {
+        Counters(NativeCapture.Stats kernel, PcapReader.Stats file, HttpTracer.Stats tracer) {
+            this(kernel, file, tracer, null);
+        }
+    }
 
     /** The summary as lines for people (stderr). */
     List<String> text(Counters c) {
@@ -308,6 +315,18 @@ final class Summary implements ExchangeSink {
                 g.writeNumberField("packets", k.packets());
                 g.writeNumberField("segments", k.emitted());
                 g.writeNumberField("lost", lost(k));
+                g.writeEndObject();
+            }
+            if (c.tls() != null) {
+                TlsSource.Stats t = c.tls();
+                g.writeObjectFieldStart("tls");
+                g.writeNumberField("libraries", t.libraries());
+                g.writeNumberField("records", t.records());
+                g.writeNumberField("lost", t.lost());
+                g.writeNumberField("streams", t.streams());
+                g.writeNumberField("socket_unknown_streams", t.socketUnknownStreams());
+                g.writeNumberField("http2_streams", t.http2Streams());
+                g.writeNumberField("bytes_not_copied", t.bytesNotCopied());
                 g.writeEndObject();
             }
             if (c.file() != null) {

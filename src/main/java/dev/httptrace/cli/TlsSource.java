@@ -91,6 +91,16 @@ final class TlsSource implements AutoCloseable {
                 + " bytes not copied";
     }
 
+    /** The TLS source's counters, for the exit summary as JSON (--stats json). */
+    record Stats(int libraries, long records, long lost, long streams, long socketUnknownStreams,
+                 long http2Streams, long bytesNotCopied) {}
+
+    Stats stats() {
+        TlsTracker.Counters c = tracer.tlsCounters();
+        return new Stats(libraries.attached(), capture.records(), capture.lostSamples(), c.streams(),
+                c.unknownSockets(), c.http2Streams(), c.skippedBytes());
+    }
+
     @Override
     public void close() {
         capture.close();

@@ -58,6 +58,12 @@ class HostFilterTest {
     }
 
     @Test
+    void noHostsIsTheOneAnyFilterThatTlsChecksFor() {
+        // --tls keeps streams whose socket is unknown (memory BIOs) only when no --host/--port is given.
+        assertTrue(HostFilter.parse(List.of()) == HostFilter.ANY);
+    }
+
+    @Test
     void badHostsSayWhyInOneLine() {
         assertEquals("--host: 'example.com' is not an IP address or CIDR prefix (e.g. 10.0.0.5, 10.0.0.0/8, ::1, fd00::/64)",
                 assertThrows(IllegalArgumentException.class, () -> HostFilter.parse(List.of("example.com"))).getMessage());

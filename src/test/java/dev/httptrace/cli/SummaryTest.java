@@ -88,6 +88,30 @@ class SummaryTest {
         assertEquals(false, j.at("/verdict/passed").asBoolean());
         assertEquals(ExitCode.EXPECT, j.get("exit_code").asInt());
         assertTrue(j.at("/capture").isMissingNode(), "no kernel counters offline");
+        assertTrue(j.at("/tls").isMissingNode(), "no tls object without --tls");
+    }
+
+    @Test
+    void jsonHasATlsObjectWithEveryTlsCounterWhenTlsIsOn() throws Exception {
+        Summary s = new Summary(x -> {});
+        var tls = new TlsSource.Stats(2, 40, 3, 7, 1, 2, 65536);
+        String json = s.json(new Summary.Counters(null, null, TRACER, tls), new Verdict(x -> {}, null, 0), ExitCode.OK);
+        JsonNode t = new ObjectMapper().readTree(json).get("tls");
+        assertEquals(List.of("libraries", "records", "lost", "streams", "socket_unknown_streams", "http2_streams",
+                "bytes_not_copied"), names(t.fieldNames()));
+        assertEquals(2, t.get("libraries").asLong());
+        assertEquals(40, t.get("records").asLong());
+        assertEquals(3, t.get("lost").asLong());
+        assertEquals(7, t.get("streams").asLong());
+        assertEquals(1, t.get("socket_unknown_streams").asLong());
+        assertEquals(2, t.get("http2_streams").asLong());
+        assertEquals(65536, t.get("bytes_not_copied").asLong());
+    }
+
+    private static List<String> names(java.util.Iterator<String> names) {
+        List<String> list = new ArrayList<>();
+        names.forEachRemaining(list::add);
+        return list;
     }
 
     @Test

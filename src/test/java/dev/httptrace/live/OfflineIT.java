@@ -162,7 +162,7 @@ class OfflineIT {
     }
 
     /** The record without what legitimately differs between a live trace and a capture file. */
-    private static JsonNode comparable(JsonNode record) {
+    static JsonNode comparable(JsonNode record) {
         ObjectNode copy = record.deepCopy();
         copy.remove("timestamp");
         if (copy.get("event") instanceof ObjectNode event) {
@@ -175,7 +175,7 @@ class OfflineIT {
     }
 
     /** Records keyed by connection (client address and port, server port) and their order on it. */
-    private static Map<String, JsonNode> byConnectionAndOrder(List<JsonNode> records) {
+    static Map<String, JsonNode> byConnectionAndOrder(List<JsonNode> records) {
         Map<String, Integer> seen = new LinkedHashMap<>();
         Map<String, JsonNode> out = new LinkedHashMap<>();
         for (JsonNode r : records) {

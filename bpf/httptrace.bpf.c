@@ -147,18 +147,10 @@ static __always_inline int find_network_offset(struct __sk_buff *skb, __u32 *off
  * segments lying wholly inside the body are sent as header-only records (captured_len 0).
  * Key: one direction of a connection; value: the sequence number just past the body.
  */
-struct flow_dir {
-	__u8 saddr[16];
-	__u8 daddr[16];
-	__u16 sport;
-	__u16 dport;
-	__u32 family;
-};
-
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
-	__type(key, struct flow_dir);
+	__type(key, struct ht_flow);
 	__type(value, __u32);
 } body_ends SEC(".maps");
 
@@ -258,7 +250,22 @@ static long scan_head_byte(__u64 i, void *ctx)
 	return 0;
 }
 
-static __always_inline void flow_dir_of(const struct ht_event *ev, struct flow_dir *key)
+/*
+ * Connections whose plaintext the TLS probes report (ht_skip_connection, both directions):
+ * their ciphertext is not copied. SYN, FIN and RST still are, and remove the entry of
+ * their direction, so a later connection with the same addresses and ports is seen.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct ht_flow);
+	__type(value, __u8);
+} tls_flows SEC(".maps");
+
+/* Set by user space when it adds the first entry to tls_flows (not in .rodata: after load). */
+volatile __u8 filter_tls_flows = 0;
+
+static __always_inline void flow_dir_of(const struct ht_event *ev, struct ht_flow *key)
 {
 	__builtin_memcpy(key->saddr, ev->saddr, 16);
 	__builtin_memcpy(key->daddr, ev->daddr, 16);
@@ -275,7 +282,7 @@ static __always_inline void flow_dir_of(const struct ht_event *ev, struct flow_d
  */
 static __always_inline __u32 skip_body(const struct ht_event *ev, const __u8 *payload, __u32 len)
 {
-	struct flow_dir key = {};
+	struct ht_flow key = {};
 	struct head_scan h = {};
 	__u32 *end, body_end;
 	int starts_head = len > 0 && payload[0] >= 'A' && payload[0] <= 'Z';
@@ -426,6 +433,16 @@ int httptrace_filter(struct __sk_buff *skb)
 	payload_len = ip_payload_len - tcp_hdr_len;
 	/* Byte 13 of the TCP header holds the flags. */
 	ev->tcp_flags = ((__u8 *)&tcp)[13];
+
+	if (filter_tls_flows) {
+		struct ht_flow key = {};
+
+		flow_dir_of(ev, &key);
+		if (ev->tcp_flags & 0x07)
+			bpf_map_delete_elem(&tls_flows, &key);
+		else if (bpf_map_lookup_elem(&tls_flows, &key))
+			return 0;
+	}
 
 	/* Pure ACKs are most packets and say nothing about HTTP; SYN/FIN/RST start and end flows. */
 	if (payload_len == 0 && !(ev->tcp_flags & 0x07)) {

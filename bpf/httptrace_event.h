@@ -54,4 +54,17 @@ struct ht_host_key {
 	__u8 addr[16];
 };
 
+/*
+ * One direction of a connection, as its packets carry it (addresses as in struct ht_event,
+ * ports in host byte order). Key of the maps of body ends and of connections left to the
+ * TLS probes.
+ */
+struct ht_flow {
+	__u8 saddr[16];
+	__u8 daddr[16];
+	__u16 sport;
+	__u16 dport;
+	__u32 family;
+};
+
 #endif /* HTTPTRACE_EVENT_H */

@@ -229,6 +229,27 @@ int ht_add_host(struct ht_tracer *ht, int family, const uint8_t *addr, int prefi
 	return 0;
 }
 
+int ht_skip_connection(struct ht_tracer *ht, int family, const uint8_t *a, int aport,
+		       const uint8_t *b, int bport)
+{
+	struct ht_flow there = { .sport = aport, .dport = bport, .family = family };
+	struct ht_flow back = { .sport = bport, .dport = aport, .family = family };
+	int len = family == 4 ? 4 : 16;
+	uint8_t yes = 1;
+
+	if (family != 4 && family != 6)
+		return -EINVAL;
+	memcpy(there.saddr, a, len);
+	memcpy(there.daddr, b, len);
+	memcpy(back.saddr, b, len);
+	memcpy(back.daddr, a, len);
+	if (bpf_map__update_elem(ht->skel->maps.tls_flows, &there, sizeof(there), &yes, sizeof(yes), BPF_ANY) ||
+	    bpf_map__update_elem(ht->skel->maps.tls_flows, &back, sizeof(back), &yes, sizeof(yes), BPF_ANY))
+		return -errno;
+	ht->skel->bss->filter_tls_flows = 1;
+	return 0;
+}
+
 int ht_attach(struct ht_tracer *ht, const char *ifname, char *err, size_t errlen)
 {
 	struct sockaddr_ll addr = {0};

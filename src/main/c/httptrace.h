@@ -57,6 +57,14 @@ struct ht_tracer *ht_open(uint32_t snaplen, const uint16_t *ports, int nports,
 			  uint32_t perf_pages, char *err, size_t errlen, int *errnum);
 
 /*
+ * Leaves the connection between a:aport and b:bport (family 4 or 6, addresses in network
+ * byte order, 4 or 16 bytes) to the TLS probes: its packets are no longer copied, but for
+ * SYN, FIN and RST. Until its next SYN in each direction. Returns 0 or a negative errno.
+ */
+int ht_skip_connection(struct ht_tracer *ht, int family, const uint8_t *a, int aport,
+		       const uint8_t *b, int bport);
+
+/*
  * Adds a host to the kernel filter (before ht_attach): family 4 or 6, the address in
  * network byte order (4 or 16 bytes), and how many leading bits must match. Once a host
  * is added, only segments with an address in one of the added prefixes are captured.

@@ -168,6 +168,21 @@ public final class NativeCapture implements AutoCloseable {
         }
     }
 
+    /**
+     * Stops the copying of a connection's packets, but for SYN, FIN and RST, until it is
+     * opened again: its TLS plaintext is reported instead. Addresses of 4 or 16 bytes. False
+     * when the kernel refused (the packets keep coming and are left alone in user space).
+     */
+    public boolean skipConnection(byte[] a, int aPort, byte[] b, int bPort) {
+        try (Arena call = Arena.ofConfined()) {
+            MemorySegment sa = call.allocateFrom(JAVA_BYTE, a);
+            MemorySegment sb = call.allocateFrom(JAVA_BYTE, b);
+            return (int) Shim.SKIP_CONNECTION.invokeExact(tracer, a.length == 16 ? 6 : 4, sa, aPort, sb, bPort) == 0;
+        } catch (Throwable t) {
+            return false;
+        }
+    }
+
     /** Attaches the filter to a raw socket on one interface, or every interface when iface is null. */
     public void attach(String iface) throws CaptureException {
         try (Arena call = Arena.ofConfined()) {

@@ -21,6 +21,7 @@ final class Shim {
     static final MethodHandle OPEN;
     static final MethodHandle ATTACH;
     static final MethodHandle ADD_HOST;
+    static final MethodHandle SKIP_CONNECTION;
     static final MethodHandle POLL;
     static final MethodHandle POLL_BUFFER_SIZE;
     static final MethodHandle LOST_SAMPLES;
@@ -55,6 +56,10 @@ final class Shim {
         //                 char *err, size_t errlen)
         ADD_HOST = bind(lib, "ht_add_host", FunctionDescriptor.of(JAVA_INT,
                 ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_LONG));
+        // int ht_skip_connection(struct ht_tracer *ht, int family, const uint8_t *a, int aport,
+        //                        const uint8_t *b, int bport)
+        SKIP_CONNECTION = bind(lib, "ht_skip_connection", FunctionDescriptor.of(JAVA_INT,
+                ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT));
         // long ht_poll(struct ht_tracer *ht, void *buf, size_t cap, int timeout_ms)
         POLL = bind(lib, "ht_poll", FunctionDescriptor.of(JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT));
         // int ht_raise_thread_priority(void)

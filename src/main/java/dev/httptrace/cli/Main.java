@@ -423,7 +423,7 @@ public final class Main implements Callable<Integer> {
             capture.filterHosts(hostFilter);
             capture.attach(iface);
             if (tls) {
-                tlsSource = TlsSource.start(tracer, perfPages, ports, hostFilter, tlsLibs,
+                tlsSource = TlsSource.start(tracer, capture, perfPages, ports, hostFilter, tlsLibs,
                         line -> { if (!quiet) err.println("httptrace: tls: " + line); });
             }
             Integer failed = afterAttach(ready, account);

@@ -2,6 +2,7 @@ package dev.httptrace.cli;
 
 import dev.httptrace.capture.CaptureException;
 import dev.httptrace.capture.HostFilter;
+import dev.httptrace.capture.NativeCapture;
 import dev.httptrace.capture.SegmentFilter;
 import dev.httptrace.capture.TlsCapture;
 import dev.httptrace.http.HttpTracer;
@@ -44,14 +45,26 @@ final class TlsSource implements AutoCloseable {
         this.libraries = libraries;
     }
 
-    static TlsSource start(HttpTracer tracer, int perfPages, List<Integer> ports, HostFilter hosts,
+    /** Starts the TLS capture beside the packet capture {@code packets} (told which connections it need not copy). */
+    static TlsSource start(HttpTracer tracer, NativeCapture packets, int perfPages, List<Integer> ports, HostFilter hosts,
                            List<String> explicit, Consumer<String> report) throws CaptureException {
         // Plaintext comes in bigger bursts than packet heads (whole bodies, both ends when local): 4x the rings.
         TlsCapture capture = TlsCapture.open(perfPages * TLS_RING_FACTOR);
         TlsSource source = new TlsSource(tracer, capture, new TlsLibraries(capture, report));
         try {
             boolean filtered = !ports.isEmpty() || hosts != HostFilter.ANY;
-            tracer.traceTls(filtered ? new SegmentFilter(new HashSet<>(ports), hosts) : null, report, capture::mute);
+            tracer.traceTls(filtered ? new SegmentFilter(new HashSet<>(ports), hosts) : null, report,
+                    new TlsTracker.Kernel() {
+                        @Override
+                        public void mute(int pid, long ssl, int serial) {
+                            capture.mute(pid, ssl, serial);
+                        }
+
+                        @Override
+                        public void skipPackets(byte[] local, int localPort, byte[] remote, int remotePort) {
+                            packets.skipConnection(local, localPort, remote, remotePort);
+                        }
+                    });
             for (String lib : explicit) {
                 String failure = source.libraries.attachExplicit(lib);
                 if (failure != null) throw new BadLibrary("--tls-lib " + lib + ": " + failure);

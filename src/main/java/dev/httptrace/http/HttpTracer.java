@@ -121,10 +121,10 @@ public final class HttpTracer {
      * @param filter  --port/--host for TLS streams (by their socket), or null for all
      * @param notices told once per connection what is seen but not reported (HTTP/2)
      */
-    public void traceTls(SegmentFilter filter, java.util.function.Consumer<String> notices, TlsTracker.Muter muter) {
+    public void traceTls(SegmentFilter filter, java.util.function.Consumer<String> notices, TlsTracker.Kernel kernel) {
         tcp.expectHandOvers();
         tls = new TlsTracker(settings.maxFlows(), settings.maxReorderBytes(), connections, filter,
-                tcp::handOver, tcp.counters(), notices, muter);
+                tcp::handOver, tcp.counters(), notices, kernel);
     }
 
     /** Hot path of the TLS source: one record of the uprobes, in the order read. */

@@ -62,11 +62,13 @@ public final class TlsTracker {
         public long http2Streams() { return http2Streams; }
     }
 
-    /** Tells the kernel to stop copying a stream's plaintext (its close still comes). */
-    @FunctionalInterface
-    public interface Muter {
-        /** False when the kernel refused: the records keep coming and are dropped here. */
-        boolean mute(int pid, long ssl, int serial);
+    /** What this tracker tells the kernel to stop copying; a refusal only costs copies dropped here. */
+    public interface Kernel {
+        /** The plaintext of a stream whose records are dropped here (its close still comes). */
+        void mute(int pid, long ssl, int serial);
+
+        /** The packets (ciphertext) of a connection reported here from its plaintext. */
+        void skipPackets(byte[] localAddress, int localPort, byte[] remoteAddress, int remotePort);
     }
 
     private record StreamId(int pid, long ssl) {}
@@ -103,7 +105,7 @@ public final class TlsTracker {
     private final SegmentFilter filter;
     private final java.util.function.ObjLongConsumer<ConnectionKey> handOver;
     private final Consumer<String> notices;
-    private final Muter muter;
+    private final Kernel kernel;
     private final Processes processes = new Processes();
     private final LinkedHashMap<StreamId, Stream> streams;
     private final Map<ConnectionKey, Stream> bySocket = new HashMap<>();
@@ -118,13 +120,13 @@ public final class TlsTracker {
      * @param handOver told the socket of each stream reported here, so the packet path leaves it alone
      * @param tcpCounters where the reassemblers count gaps and reordering (shared with the packet path)
      * @param notices  told once per stream what is seen but not reported (HTTP/2)
-     * @param muter    told of each stream whose records are dropped here, so the kernel stops copying them
+     * @param kernel   told what the kernel need not copy: streams dropped here, packets of streams reported here
      */
     public TlsTracker(int maxStreams, int maxReorderBytes, ConnectionListener listener, SegmentFilter filter,
                       java.util.function.ObjLongConsumer<ConnectionKey> handOver, TcpCounters tcpCounters,
-                      Consumer<String> notices, Muter muter) {
+                      Consumer<String> notices, Kernel kernel) {
         this.notices = notices;
-        this.muter = muter;
+        this.kernel = kernel;
         this.maxStreams = maxStreams;
         this.maxReorderBytes = maxReorderBytes;
         this.listener = listener;
@@ -162,7 +164,7 @@ public final class TlsTracker {
             s.http2 = true;
             counters.http2Streams++;
             notices.accept("HTTP/2 on " + describe(s) + ": not decoded (HTTP/2 is not supported yet)");
-            muter.mute(id.pid(), id.ssl(), r.serial());
+            kernel.mute(id.pid(), id.ssl(), r.serial());
         }
         if (s.peer || s.filtered || s.http2) {
             if (s.peer) counters.peerRecords++; else counters.filteredRecords++;
@@ -264,7 +266,7 @@ public final class TlsTracker {
         if (!r.socketKnown()) counters.unknownSockets++;
         if (filter != null && (!r.socketKnown() || !filter.accepts(segment(s, 0, 0, 0, Segment.ACK, 1, NO_BYTES, 0, 0, 0)))) {
             s.filtered = true;
-            muter.mute(id.pid(), id.ssl(), r.serial());
+            kernel.mute(id.pid(), id.ssl(), r.serial());
             return s;
         }
         if (r.socketKnown()) {
@@ -274,11 +276,12 @@ public final class TlsTracker {
                 // Both ends of this connection are traced: one record per exchange, with both processes.
                 s.peer = true;
                 reporter.connection.tls().peer(process);
-                muter.mute(id.pid(), id.ssl(), r.serial());
+                kernel.mute(id.pid(), id.ssl(), r.serial());
                 return s;
             }
             bySocket.put(s.socket, s);
             handOver.accept(s.socket, r.timestampNanos());
+            kernel.skipPackets(s.localAddress, s.localPort, s.remoteAddress, s.remotePort);
         }
         s.connection = Connection.ofTls(s.localAddress, s.localPort, s.remoteAddress, s.remotePort,
                 r.timestampNanos(), new TlsOrigin(process, r.socketKnown()));

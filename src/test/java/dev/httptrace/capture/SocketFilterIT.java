@@ -258,4 +258,38 @@ class SocketFilterIT {
         assertEquals(3000, fromServer(40106, 8, ACK, body(3000)).get(0).capturedLength(),
                 "a new connection inherits nothing");
     }
+
+    @Test
+    void aConnectionLeftToTheTlsProbesIsNotCopiedButForItsSynFinAndRstUntilItIsOpenedAgain() throws Exception {
+        load(8192, List.of());
+        byte[] ciphertext = {0x17, 0x03, 0x03, 0x00, 0x03, 1, 2, 3};
+        assertTrue(capture.skipConnection(CLIENT4, 40200, SERVER4, 443));
+        assertEquals(0, capture.testRun(eth(IPV4, ipv4(CLIENT4, SERVER4, 6, 0, 0x4000,
+                tcp(40200, 443, 1, 1, ACK | PSH, ciphertext)))).size(), "client to server");
+        assertEquals(0, capture.testRun(eth(IPV4, ipv4(SERVER4, CLIENT4, 6, 0, 0x4000,
+                tcp(443, 40200, 1, 9, ACK | PSH, ciphertext)))).size(), "server to client");
+        assertEquals(1, capture.testRun(eth(IPV4, ipv4(CLIENT4, SERVER4, 6, 0, 0x4000,
+                tcp(40201, 443, 1, 1, ACK | PSH, ciphertext)))).size(), "another connection");
+
+        assertEquals(1, capture.testRun(eth(IPV4, ipv4(CLIENT4, SERVER4, 6, 0, 0x4000,
+                tcp(40200, 443, 9, 1, FIN | ACK, new byte[0])))).size(), "its end is seen");
+        assertEquals(0, capture.testRun(eth(IPV4, ipv4(SERVER4, CLIENT4, 6, 0, 0x4000,
+                tcp(443, 40200, 9, 10, ACK | PSH, ciphertext)))).size(), "the other direction is still skipped");
+        assertEquals(1, capture.testRun(eth(IPV4, ipv4(SERVER4, CLIENT4, 6, 0, 0x4000,
+                tcp(443, 40200, 1, 1, SYN | ACK, new byte[0])))).size(), "a new connection on the same ports");
+        assertEquals(1, capture.testRun(eth(IPV4, ipv4(SERVER4, CLIENT4, 6, 0, 0x4000,
+                tcp(443, 40200, 2, 1, ACK | PSH, GET)))).size(), "is copied again");
+        assertEquals(1, capture.testRun(eth(IPV4, ipv4(CLIENT4, SERVER4, 6, 0, 0x4000,
+                tcp(40200, 443, 10, 2, ACK | PSH, GET)))).size(), "in both directions once the FIN was seen");
+    }
+
+    @Test
+    void anIpv6ConnectionLeftToTheTlsProbesIsNotCopied() throws Exception {
+        load(8192, List.of());
+        assertTrue(capture.skipConnection(SERVER6, 443, CLIENT6, 40300));
+        assertEquals(0, capture.testRun(eth(IPV6, ipv6(CLIENT6, SERVER6, 6, new byte[0],
+                tcp(40300, 443, 1, 1, ACK | PSH, GET)))).size());
+        assertEquals(1, capture.testRun(eth(IPV6, ipv6(CLIENT6, SERVER6, 6, new byte[0],
+                tcp(40301, 443, 1, 1, ACK | PSH, GET)))).size());
+    }
 }

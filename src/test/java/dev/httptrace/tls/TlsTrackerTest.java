@@ -35,10 +35,23 @@ class TlsTrackerTest {
     final List<String> notices = new ArrayList<>();
     /** Streams the kernel was told to stop copying, as "pid/ssl/serial". */
     final List<String> muted = new ArrayList<>();
+    /** Connections whose packets the kernel was told to stop copying, as "localPort-remotePort". */
+    final List<String> skipped = new ArrayList<>();
+    final TlsTracker.Kernel kernel = new TlsTracker.Kernel() {
+        @Override
+        public void mute(int pid, long ssl, int serial) {
+            muted.add(pid + "/" + ssl + "/" + serial);
+        }
+
+        @Override
+        public void skipPackets(byte[] localAddress, int localPort, byte[] remoteAddress, int remotePort) {
+            skipped.add(localPort + "-" + remotePort);
+        }
+    };
     final HttpTracer tracer = new HttpTracer(exchanges::add, HttpTracer.Settings.defaults());
 
     TlsTrackerTest() {
-        tracer.traceTls(null, notices::add, (pid, ssl, serial) -> muted.add(pid + "/" + ssl + "/" + serial));
+        tracer.traceTls(null, notices::add, kernel);
     }
 
     /** A call of process {@code pid} on SSL object 0x1000+pid, with the socket local:lport -> remote:rport. */
@@ -127,7 +140,7 @@ class TlsTrackerTest {
     void aStreamLeftOutByTheFiltersIsMutedInTheKernel() {
         HttpTracer filtered = new HttpTracer(exchanges::add, HttpTracer.Settings.defaults());
         filtered.traceTls(new dev.httptrace.capture.SegmentFilter(java.util.Set.of(8443),
-                dev.httptrace.capture.HostFilter.ANY), notices::add, (pid, ssl, serial) -> muted.add(pid + "/" + ssl + "/" + serial));
+                dev.httptrace.capture.HostFilter.ANY), notices::add, kernel);
         filtered.accept(call(1_000, CLIENT, true, 0, 0, REQUEST, 40000, 443));
         filtered.accept(call(2_000, CLIENT, false, 0, REQUEST.length(), RESPONSE, 40000, 443));
         filtered.finish();
@@ -239,6 +252,7 @@ class TlsTrackerTest {
         assertEquals(1, exchanges.size());
         assertEquals(0, tracer.stats().nonHttpFlows());
         assertEquals(0, tracer.stats().parseErrors());
+        assertEquals(List.of("40000-443"), skipped, "the kernel stops copying its packets");
     }
 
     @Test

@@ -149,7 +149,7 @@ public final class TlsTracker {
         latestTimestamp = Math.max(latestTimestamp, ts);
         StreamId id = new StreamId(r.pid(), r.ssl());
         Stream s = streams.get(id);
-        if (s != null && !r.close() && s.socket != null && r.socketKnown() && !s.socket.equals(socketOf(r))) {
+        if (s != null && !r.close() && s.socket != null && r.socketKnown() && !sameSocket(s, r)) {
             // The SSL object now serves another connection (reused without SSL_clear being seen).
             close(s, EndReason.FIN, ts);
             forget(s);
@@ -289,6 +289,13 @@ public final class TlsTracker {
         s.directions[0] = new StreamReassembler(s.handler.stream(0), tcpCounters, maxReorderBytes);
         s.directions[1] = new StreamReassembler(s.handler.stream(1), tcpCounters, maxReorderBytes);
         return s;
+    }
+
+    /** The record names the socket the stream was opened on (compared without allocating: once per record). */
+    private static boolean sameSocket(Stream s, TlsRecord r) {
+        return r.localPort() == s.localPort && r.remotePort() == s.remotePort
+                && java.util.Arrays.equals(r.localAddress(), s.localAddress)
+                && java.util.Arrays.equals(r.remoteAddress(), s.remoteAddress);
     }
 
     /** The connection a record's socket names, as the packet path keys it. */

@@ -43,6 +43,8 @@ class TlsIT {
     private static int https;
     private static int h2;
     private static int https6;
+    /** A server that closes every connection after three requests. */
+    private static int shortLived;
 
     @BeforeAll
     static void startNginx() throws Exception {
@@ -56,6 +58,7 @@ class TlsIT {
         https = freePort();
         h2 = freePort();
         https6 = freePort6();
+        shortLived = freePort();
         Files.writeString(dir.resolve("nginx.conf"), """
                 user root;
                 worker_processes 1;
@@ -79,8 +82,13 @@ class TlsIT {
                         root %1$s/www;
                         location = /upload { return 200 "uploaded\\n"; }
                     }
+                    server {
+                        listen 127.0.0.1:%5$d ssl;
+                        keepalive_requests 3;
+                        root %1$s/www;
+                    }
                 }
-                """.formatted(dir, https, h2, https6));
+                """.formatted(dir, https, h2, https6, shortLived));
         nginx = new ProcessBuilder("nginx", "-c", dir.resolve("nginx.conf").toString(), "-p", dir.toString())
                 .redirectErrorStream(true).redirectOutput(dir.resolve("nginx.out").toFile()).start();
         awaitPort(https);
@@ -453,6 +461,42 @@ class TlsIT {
     private static final Pattern PROG_ID = Pattern.compile("prog_id (\\d+)");
 
     /** None of the tracer's programs is loaded or attached any more (bpftool), after it exits; nothing in tracefs. */
+    @Test
+    void aClientThatReusesItsSslObjectForTheNextConnectionHasEachExchangeReportedOnceOnItsOwnConnection()
+            throws Exception {
+        // wrk keeps one SSL object per connection slot (SSL_clear, then a new handshake); the
+        // server closes each connection after three requests, so one object serves many.
+        try (TracerProcess tracer = TracerProcess.start("--tls -i lo -p " + shortLived, "")) {
+            tracer.awaitTracing();
+            Process wrk = new ProcessBuilder("wrk", "-t1", "-c1", "-d1s", url(shortLived, "/hello"))
+                    .redirectErrorStream(true).start();
+            String report = new String(wrk.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(wrk.waitFor(30, TimeUnit.SECONDS) && wrk.exitValue() == 0, report);
+            Matcher done = Pattern.compile("(\\d+) requests in").matcher(report);
+            assertTrue(done.find(), report);
+            long completed = Long.parseLong(done.group(1));
+            assertTrue(completed >= 6, "wrk reconnected at least once: " + report);
+            Thread.sleep(1000);
+            new ProcessBuilder("kill", "-TERM", Long.toString(tracer.java().pid())).start().waitFor();
+            assertEquals(0, tracer.waitFor(30));
+
+            Map<Integer, Integer> perPort = new HashMap<>();
+            for (String line : tracer.stdout()) {
+                JsonNode r = JSON.readTree(line);
+                assertEquals("/hello", r.at("/url/original").asText(), line);
+                assertEquals(wrk.pid(), r.at("/client/process/pid").asLong(), line);
+                assertEquals("nginx", r.at("/server/process/name").asText(), line);
+                perPort.merge(r.at("/client/port").asInt(), 1, Integer::sum);
+            }
+            long reported = perPort.values().stream().mapToLong(Integer::longValue).sum();
+            // wrk does not count the one request it may have had in flight when it stopped.
+            assertTrue(reported >= completed && reported <= completed + 1,
+                    "wrk completed " + completed + ", reported " + reported + "\n" + String.join("\n", tracer.stderr()));
+            assertTrue(perPort.values().stream().allMatch(n -> n <= 3), "at most three per connection: " + perPort);
+            assertTrue(perPort.size() >= completed / 3, "one connection per three requests: " + perPort.size());
+        }
+    }
+
     private static void assertNoProbesLeft(Set<String> ours) throws Exception {
         assertFalse(ours.isEmpty(), "the tracer's probes were seen while it ran");
         String progs = output("bpftool", "prog", "show");

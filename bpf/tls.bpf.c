@@ -93,7 +93,6 @@ struct {
 	__type(value, __u32);
 } muted SEC(".maps");
 
-
 /* A record is too big for the BPF stack: each CPU builds it in its own slot. */
 struct record {
 	struct ht_tls_event hdr;
@@ -145,21 +144,6 @@ int BPF_KPROBE(ssl_write_ex_enter, void *ssl, const void *buf, __u64 num, __u64 
 	return 0;
 }
 
-/* A handshake seen: the stream starts here (position 0 is its first byte). */
-SEC("uprobe")
-int BPF_KPROBE(ssl_handshake_enter, void *ssl)
-{
-	struct ht_tls_stream_key key = { .ssl = (__u64)ssl, .tgid = bpf_get_current_pid_tgid() >> 32 };
-	struct stream fresh = { .from_start = 1 };
-
-	if (!bpf_map_lookup_elem(&streams, &key)) {
-		fresh.serial = bpf_get_prandom_u32();
-		bpf_map_update_elem(&streams, &key, &fresh, BPF_NOEXIST);
-	}
-	open_call(ssl, 0, 0, HT_TLS_HANDSHAKE);
-	return 0;
-}
-
 static __always_inline struct stream *stream_of(__u64 ssl, __u32 tgid)
 {
 	struct ht_tls_stream_key key = { .ssl = ssl, .tgid = tgid };
@@ -196,7 +180,6 @@ static __always_inline void emit_data(void *ctx, struct call *c, __u32 n, __u64 
 	__u32 zero = 0, pos, off = 0;
 	struct record *r = bpf_map_lookup_elem(&scratch, &zero);
 	struct stream *s = stream_of(c->ssl, id >> 32);
-
 	struct ht_tls_stream_key key = { .ssl = c->ssl, .tgid = id >> 32 };
 	__u32 *mute;
 
@@ -309,6 +292,26 @@ SEC("uprobe")
 int BPF_KPROBE(ssl_clear_enter, void *ssl)
 {
 	end_stream(ctx, ssl, 1);
+	return 0;
+}
+
+/*
+ * A handshake seen: the stream starts here (position 0 is its first byte). A handshake on
+ * a stream that already carried data is a new connection on a reused SSL object (one
+ * that was not cleared with SSL_clear): the old stream ends first.
+ */
+SEC("uprobe")
+int BPF_KPROBE(ssl_handshake_enter, void *ssl)
+{
+	struct ht_tls_stream_key key = { .ssl = (__u64)ssl, .tgid = bpf_get_current_pid_tgid() >> 32 };
+	struct stream fresh = { .from_start = 1 };
+
+	end_stream(ctx, ssl, 1);
+	if (!bpf_map_lookup_elem(&streams, &key)) {
+		fresh.serial = bpf_get_prandom_u32();
+		bpf_map_update_elem(&streams, &key, &fresh, BPF_NOEXIST);
+	}
+	open_call(ssl, 0, 0, HT_TLS_HANDSHAKE);
 	return 0;
 }
 

@@ -95,18 +95,17 @@ final class TlsSource implements AutoCloseable {
         }
     }
 
-    /** The exit summary's TLS line. */
-    String summary() {
-        TlsTracker.Counters c = tracer.tlsCounters();
-        return "tls: " + libraries.attached() + " libraries probed, " + capture.records() + " records, "
-                + capture.lostSamples() + " lost, " + c.streams() + " streams (" + c.unknownSockets()
-                + " socket unknown, " + c.http2Streams() + " HTTP/2 not decoded), " + c.skippedBytes()
-                + " bytes not copied";
-    }
-
-    /** The TLS source's counters, for the exit summary as JSON (--stats json). */
+    /** The TLS source's counters, for the exit summary (its text line, and --stats json). */
     record Stats(int libraries, long records, long lost, long streams, long socketUnknownStreams,
                  long http2Streams, long bytesNotCopied) {}
+
+    /** The exit summary's TLS line. */
+    String summary() {
+        Stats s = stats();
+        return "tls: " + s.libraries() + " libraries probed, " + s.records() + " records, " + s.lost() + " lost, "
+                + s.streams() + " streams (" + s.socketUnknownStreams() + " socket unknown, " + s.http2Streams()
+                + " HTTP/2 not decoded), " + s.bytesNotCopied() + " bytes not copied";
+    }
 
     Stats stats() {
         TlsTracker.Counters c = tracer.tlsCounters();

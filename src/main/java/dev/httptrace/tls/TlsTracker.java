@@ -270,7 +270,7 @@ public final class TlsTracker {
             return s;
         }
         if (r.socketKnown()) {
-            s.socket = socketOf(r);
+            s.socket = ConnectionKey.of(segment(s, 0, 0, 0, 0, 0, NO_BYTES, 0, 0, 0));
             Stream reporter = bySocket.get(s.socket);
             if (reporter != null && !reporter.closed && reporter.connection != null) {
                 // Both ends of this connection are traced: one record per exchange, with both processes.
@@ -296,12 +296,6 @@ public final class TlsTracker {
         return r.localPort() == s.localPort && r.remotePort() == s.remotePort
                 && java.util.Arrays.equals(r.localAddress(), s.localAddress)
                 && java.util.Arrays.equals(r.remoteAddress(), s.remoteAddress);
-    }
-
-    /** The connection a record's socket names, as the packet path keys it. */
-    private static ConnectionKey socketOf(TlsRecord r) {
-        return ConnectionKey.of(new Segment(0, 0, r.localAddress(), r.remoteAddress(), r.localPort(), r.remotePort(),
-                0, 0, 0, 0, NO_BYTES, 0, 0));
     }
 
     /**

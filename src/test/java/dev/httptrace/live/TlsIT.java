@@ -228,6 +228,45 @@ class TlsIT {
     }
 
     @Test
+    void anExecutableThatExportsTheOpenSslApiItselfIsFoundAndProbed() throws Exception {
+        // Linked statically to OpenSSL, its API exported (as node does): no libssl.so is mapped.
+        Path client = dir.resolve("tls_get");
+        run("clang", "-O1", "-rdynamic", "-o", client.toString(), Path.of("src/test/c/tls_get.c").toAbsolutePath().toString(),
+                "/usr/lib/x86_64-linux-gnu/libssl.a", "/usr/lib/x86_64-linux-gnu/libcrypto.a", "-lpthread", "-ldl");
+        Process p = new ProcessBuilder(client.toString(), Integer.toString(https), "/hello?static")
+                .redirectErrorStream(true).start();
+        try (TracerProcess tracer = TracerProcess.start("--tls -i lo -p " + https, "")) {
+            tracer.awaitTracing(); // the client runs, waiting for its go: the start-up scan finds it
+            var toClient = p.getOutputStream();
+            var fromClient = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(), StandardCharsets.US_ASCII));
+            toClient.write("go\n".getBytes(StandardCharsets.US_ASCII));
+            toClient.flush();
+            String[] said = String.valueOf(fromClient.readLine()).split(" ");
+            Thread.sleep(1000);
+            new ProcessBuilder("kill", "-TERM", Long.toString(tracer.java().pid())).start().waitFor();
+            assertEquals(0, tracer.waitFor(30));
+            toClient.write("exit\n".getBytes(StandardCharsets.US_ASCII));
+            toClient.flush();
+            assertTrue(p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0, "the client failed: " + String.join(" ", said));
+
+            String stderr = String.join("\n", tracer.stderr());
+            // No version string is linked into this client: the report says what it found, the API.
+            assertTrue(stderr.lines().anyMatch(l -> l.startsWith("httptrace: tls: attached " + client + " (OpenSSL API; SSL_read SSL_write")
+                    && l.contains("tls_get[" + p.pid() + "]")), stderr);
+            assertEquals(1, tracer.stdout().size(), String.join("\n", tracer.stdout()));
+            JsonNode r = JSON.readTree(tracer.stdout().getFirst());
+            assertEquals("/hello?static", r.at("/url/original").asText());
+            assertEquals(200, r.at("/http/response/status_code").asInt());
+            assertEquals(p.pid(), r.at("/client/process/pid").asLong(), r.toString());
+            assertEquals(client.toString(), r.at("/client/process/executable").asText());
+            assertEquals(Integer.parseInt(said[0]), r.at("/client/port").asInt(), "the port the client reports");
+            assertEquals("nginx", r.at("/server/process/name").asText());
+        } finally {
+            p.destroy();
+        }
+    }
+
+    @Test
     void ipv6ExchangesCarryTheSocketsAddressesAndBothProcessesAndStatsJsonHasTheTlsCounters() throws Exception {
         try (TracerProcess tracer = TracerProcess.start("--tls -i lo --stats json -p " + https6 + "," + h2, "")) {
             tracer.awaitTracing();

@@ -34,7 +34,9 @@ import org.junit.jupiter.api.Test;
  * made here, curl, Python's urllib and a Python TLS server (which use only SSL_read_ex and
  * SSL_write_ex), wget (GnuTLS: named as not supported), HTTP/2, and the probes gone after
  * SIGINT and SIGTERM; IPv6; a program doing its own I/O through memory BIOs (the socket
- * unknown, said so); --stats json; plain HTTP traced with --tls on exactly as without it.
+ * unknown, said so); --stats json; plain HTTP traced with --tls on exactly as without it;
+ * an executable linked statically to OpenSSL that exports its API (src/test/c/tls_get.c);
+ * a client that reuses its SSL object for each new connection (wrk).
  */
 class TlsIT {
     private static final ObjectMapper JSON = new ObjectMapper();

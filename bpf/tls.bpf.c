@@ -38,6 +38,46 @@ struct sock {
 	struct sock_common __sk_common;
 } __attribute__((preserve_access_index));
 
+/* What the path of a process's executable is read through (CO-RE, by name). */
+struct qstr {
+	__u32 len;
+	const unsigned char *name;
+} __attribute__((preserve_access_index));
+
+struct dentry {
+	struct dentry *d_parent;
+	struct qstr d_name;
+} __attribute__((preserve_access_index));
+
+struct vfsmount {
+	struct dentry *mnt_root;
+} __attribute__((preserve_access_index));
+
+struct mount {
+	struct mount *mnt_parent;
+	struct dentry *mnt_mountpoint;
+	struct vfsmount mnt;
+} __attribute__((preserve_access_index));
+
+struct path {
+	struct vfsmount *mnt;
+	struct dentry *dentry;
+} __attribute__((preserve_access_index));
+
+struct file {
+	struct path f_path;
+} __attribute__((preserve_access_index));
+
+struct mm_struct {
+	struct file *exe_file;
+} __attribute__((preserve_access_index));
+
+struct task_struct {
+	struct mm_struct *mm;
+	struct task_struct *group_leader;
+	__u64 start_time;
+} __attribute__((preserve_access_index));
+
 /* An SSL call open on a thread, from its entry to its return. */
 struct call {
 	__u64 ssl;
@@ -93,6 +133,17 @@ struct {
 	__type(value, __u32);
 } muted SEC(".maps");
 
+/*
+ * Processes whose executable was reported (HT_TLS_PROCESS), with the start time of the
+ * process then: a pid reused by a new process is reported again.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);    /* tgid */
+	__type(value, __u64);  /* the process's start time */
+} processes SEC(".maps");
+
 /* A record is too big for the BPF stack: each CPU builds it in its own slot. */
 struct record {
 	struct ht_tls_event hdr;
@@ -106,41 +157,134 @@ struct {
 	__type(value, struct record);
 } scratch SEC(".maps");
 
-static __always_inline void open_call(void *ssl, void *buf, void *exlen, __u8 dir)
+/* Path components written at most: deeper paths are cut (user space sees no root then). */
+#define PATH_DEPTH 32
+/* Bytes of component names written at most (each is at most 255 bytes and a NUL). */
+#define PATH_BYTES 4096
+
+/* Where the walk up the path of an executable stands; bpf_loop's context. */
+struct path_walk {
+	__u8 *buf;
+	struct dentry *d;
+	struct mount *mnt;
+	__u32 off;
+};
+
+/* One step of the walk: a name written and one level up, or a mount crossed. 1 ends it. */
+static long path_step(__u64 i, void *ctx)
+{
+	struct path_walk *w = ctx;
+	/* Plain locals: CO-RE relocates every access inside BPF_CORE_READ, w's own too. */
+	struct dentry *d = w->d, *parent;
+	struct mount *mnt = w->mnt, *up;
+	long n;
+
+	if (d == BPF_CORE_READ(mnt, mnt.mnt_root)) {
+		/* The top of a mount: go on from where it is mounted, up to the first mount. */
+		up = BPF_CORE_READ(mnt, mnt_parent);
+		if (up == mnt)
+			return 1;
+		w->d = BPF_CORE_READ(mnt, mnt_mountpoint);
+		w->mnt = up;
+		return 0;
+	}
+	parent = BPF_CORE_READ(d, d_parent);
+	if (parent == d || w->off >= PATH_BYTES - 256)
+		return 1;
+	n = bpf_probe_read_kernel_str(w->buf + (w->off & (PATH_BYTES - 1)), 256, BPF_CORE_READ(d, d_name.name));
+	if (n <= 0)
+		return 1;
+	w->off += n;
+	w->d = parent;
+	return 0;
+}
+
+/*
+ * Writes the path of the current process's executable into buf as NUL-terminated names,
+ * from the file up to the root of all mounts (bpf_d_path is not allowed in uprobes).
+ * Returns the bytes written, 0 when the process has no executable file.
+ */
+static __always_inline __u32 exe_path(__u8 *buf)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct file *exe = BPF_CORE_READ(task, mm, exe_file);
+	struct path_walk w = { .buf = buf };
+	struct vfsmount *vmnt;
+
+	if (!exe)
+		return 0;
+	w.d = BPF_CORE_READ(exe, f_path.dentry);
+	vmnt = BPF_CORE_READ(exe, f_path.mnt);
+	w.mnt = (struct mount *)((void *)vmnt - bpf_core_field_offset(struct mount, mnt));
+	bpf_loop(PATH_DEPTH, path_step, &w, 0);
+	return w.off;
+}
+
+/* The first SSL call of a process (or of a new process with a reused pid) reports its executable. */
+static __always_inline void note_process(void *ctx, __u64 id)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	__u64 start = BPF_CORE_READ(task, group_leader, start_time);
+	__u32 tgid = id >> 32, zero = 0;
+	__u64 *known = bpf_map_lookup_elem(&processes, &tgid);
+	struct record *r;
+	__u32 len;
+
+	if (known && *known == start)
+		return;
+	bpf_map_update_elem(&processes, &tgid, &start, BPF_ANY);
+	r = bpf_map_lookup_elem(&scratch, &zero);
+	if (!r)
+		return;
+	len = exe_path(r->data);
+	if (len == 0 || len > HT_TLS_CHUNK)
+		return;
+	__builtin_memset(&r->hdr, 0, sizeof(r->hdr));
+	r->hdr.timestamp_ns = bpf_ktime_get_ns();
+	r->hdr.tgid = tgid;
+	r->hdr.tid = (__u32)id;
+	r->hdr.kind = HT_TLS_PROCESS;
+	r->hdr.len = len;
+	bpf_get_current_comm(r->hdr.comm, sizeof(r->hdr.comm));
+	bpf_perf_event_output(ctx, &tls_events, BPF_F_CURRENT_CPU, r, sizeof(r->hdr) + (len & (HT_TLS_CHUNK - 1)));
+}
+
+static __always_inline void open_call(void *ctx, void *ssl, void *buf, void *exlen, __u8 dir)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct call c = {
 		.ssl = (__u64)ssl, .buf = (__u64)buf, .exlen = (__u64)exlen, .dir = dir,
 	};
 
+	note_process(ctx, id);
 	bpf_map_update_elem(&calls, &id, &c, BPF_ANY);
 }
 
 SEC("uprobe")
 int BPF_KPROBE(ssl_read_enter, void *ssl, void *buf, int num)
 {
-	open_call(ssl, buf, 0, HT_TLS_READ);
+	open_call(ctx, ssl, buf, 0, HT_TLS_READ);
 	return 0;
 }
 
 SEC("uprobe")
 int BPF_KPROBE(ssl_write_enter, void *ssl, const void *buf, int num)
 {
-	open_call(ssl, (void *)buf, 0, HT_TLS_WRITE);
+	open_call(ctx, ssl, (void *)buf, 0, HT_TLS_WRITE);
 	return 0;
 }
 
 SEC("uprobe")
 int BPF_KPROBE(ssl_read_ex_enter, void *ssl, void *buf, __u64 num, __u64 *readbytes)
 {
-	open_call(ssl, buf, readbytes, HT_TLS_READ);
+	open_call(ctx, ssl, buf, readbytes, HT_TLS_READ);
 	return 0;
 }
 
 SEC("uprobe")
 int BPF_KPROBE(ssl_write_ex_enter, void *ssl, const void *buf, __u64 num, __u64 *written)
 {
-	open_call(ssl, (void *)buf, written, HT_TLS_WRITE);
+	open_call(ctx, ssl, (void *)buf, written, HT_TLS_WRITE);
 	return 0;
 }
 
@@ -311,7 +455,7 @@ int BPF_KPROBE(ssl_handshake_enter, void *ssl)
 		fresh.serial = bpf_get_prandom_u32();
 		bpf_map_update_elem(&streams, &key, &fresh, BPF_NOEXIST);
 	}
-	open_call(ssl, 0, 0, HT_TLS_HANDSHAKE);
+	open_call(ctx, ssl, 0, 0, HT_TLS_HANDSHAKE);
 	return 0;
 }
 

@@ -15,6 +15,8 @@
 enum ht_tls_kind {
 	HT_TLS_DATA = 0,   /* plaintext bytes of one direction */
 	HT_TLS_CLOSE = 1,  /* SSL_free: the stream ends in both directions */
+	HT_TLS_PROCESS = 2, /* a process's first SSL call: data is the path of its executable,
+	                     * NUL-terminated names from the file up to the root */
 };
 
 /* Direction, seen from the process that made the call. */

@@ -9,6 +9,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.util.function.Consumer;
+import java.util.function.ObjIntConsumer;
 
 /**
  * The TLS uprobes (bpf/tls.bpf.c) through the shim: load them, probe a library, and read
@@ -32,6 +33,7 @@ public final class TlsCapture implements AutoCloseable {
         OFF_OTHER_POS, OFF_LEN, OFF_SKIPPED, OFF_KIND, OFF_DIR, OFF_FAMILY, OFF_FROM_START, OFF_LPORT, OFF_RPORT,
         OFF_LADDR, OFF_RADDR, OFF_COMM, OFF_SERIAL, CHUNK};
     private static final int ERR_LEN = 1024;
+    private static final byte KIND_PROCESS = 2;
     private static final byte[] NO_ADDRESS = new byte[0];
     private static final java.util.Comparator<TlsRecord> BY_TIME =
             java.util.Comparator.comparingLong(TlsRecord::timestampNanos);
@@ -65,9 +67,10 @@ public final class TlsCapture implements AutoCloseable {
             MemorySegment tls = (MemorySegment) TlsShim.OPEN.invokeExact(perfPages, err, (long) ERR_LEN, errnum);
             if (tls.equals(MemorySegment.NULL)) {
                 int errno = errnum.get(JAVA_INT, 0);
+                String message = err.getString(0); // before the arena that holds it is closed
                 arena.close();
                 throw new CaptureException(errno == 1 ? CaptureException.Reason.PERMISSION
-                        : CaptureException.Reason.BPF_REJECTED, err.getString(0));
+                        : CaptureException.Reason.BPF_REJECTED, message);
             }
             long bufferSize = (long) TlsShim.POLL_BUFFER_SIZE.invokeExact(tls);
             return new TlsCapture(arena, tls, bufferSize, (long) TlsShim.REALTIME_OFFSET.invokeExact());
@@ -99,9 +102,10 @@ public final class TlsCapture implements AutoCloseable {
     /**
      * Reads every record waiting in the rings, without waiting, and hands them on in time
      * order (the rings are per CPU): so the first end of a connection seen is the first that
-     * made a call. Returns how many.
+     * made a call. The executables of processes seen for the first time go to
+     * {@code executables} (pid, path) before any record. Returns how many records.
      */
-    public int poll(Consumer<TlsRecord> sink) throws CaptureException {
+    public int poll(Consumer<TlsRecord> sink, ObjIntConsumer<String> executables) throws CaptureException {
         int n = 0;
         long len;
         java.util.ArrayList<TlsRecord> batch = this.batch;
@@ -118,7 +122,12 @@ public final class TlsCapture implements AutoCloseable {
             long off = 0;
             while (off + HEADER_SIZE <= len) {
                 int dataLen = buffer.get(JAVA_INT, off + OFF_LEN);
-                batch.add(read(off, dataLen));
+                if (buffer.get(JAVA_BYTE, off + OFF_KIND) == KIND_PROCESS) {
+                    executables.accept(executable(bytes, (int) off + HEADER_SIZE, dataLen),
+                            buffer.get(JAVA_INT, off + OFF_TGID));
+                } else {
+                    batch.add(read(off, dataLen));
+                }
                 off += (HEADER_SIZE + dataLen + 7) & ~7L;
             }
             batch.sort(BY_TIME);
@@ -128,6 +137,19 @@ public final class TlsCapture implements AutoCloseable {
         } while (len > buffer.byteSize() / 2); // a full buffer: more may wait
         records += n;
         return n;
+    }
+
+    /** The path of an HT_TLS_PROCESS record: its names run from the file up to the root. */
+    static String executable(byte[] bytes, int offset, int length) {
+        java.util.ArrayDeque<String> names = new java.util.ArrayDeque<>();
+        int start = offset;
+        for (int i = offset; i < offset + length; i++) {
+            if (bytes[i] == 0) {
+                names.push(new String(bytes, start, i - start, StandardCharsets.UTF_8));
+                start = i + 1;
+            }
+        }
+        return "/" + String.join("/", names);
     }
 
     private TlsRecord read(long off, int dataLen) {

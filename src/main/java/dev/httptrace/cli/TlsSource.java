@@ -83,7 +83,7 @@ final class TlsSource implements AutoCloseable {
 
     /** Takes the records waiting (without waiting), and rescans for libraries when it is time. */
     void poll() throws CaptureException {
-        capture.poll(tracer::accept);
+        capture.poll(tracer::accept, tracer::tlsExecutable);
         long nowLost = capture.lostSamples();
         if (nowLost != lost) {
             lost = nowLost;

@@ -133,6 +133,11 @@ public final class HttpTracer {
     }
 
     /** The TLS source's counters, or null when it is off. */
+    /** The TLS source saw process {@code pid} for the first time, running {@code path}. */
+    public void tlsExecutable(String path, int pid) {
+        if (tls != null) tls.executable(pid, path);
+    }
+
     public TlsTracker.Counters tlsCounters() {
         return tls == null ? null : tls.counters();
     }

@@ -327,6 +327,14 @@ public final class TlsTracker {
         }
     }
 
+    /**
+     * The kernel's word on a process's executable, from its first SSL call: so a process
+     * that exits before its records are read (a one-shot curl) still has it.
+     */
+    public void executable(int pid, String path) {
+        processes.know(pid, path);
+    }
+
     /** Ends every stream: the trace is over. */
     public void finish() {
         for (Stream s : new ArrayList<>(streams.values())) {
@@ -365,6 +373,12 @@ public final class TlsTracker {
         ProcessInfo of(int pid, int tid, String threadName) {
             String[] p = known.computeIfAbsent(pid, Processes::read);
             return new ProcessInfo(pid, tid, p[0] != null ? p[0] : threadName, threadName, p[1]);
+        }
+
+        /** A process (maybe new under a reused pid) whose executable the kernel named. */
+        void know(int pid, String executable) {
+            String[] p = read(pid);
+            known.put(pid, new String[] {p[0], executable});
         }
 
         private static String[] read(int pid) {

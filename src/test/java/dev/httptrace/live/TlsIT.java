@@ -161,6 +161,8 @@ class TlsIT {
             assertEquals(one.pid, hello.at("/client/process/pid").asLong());
             assertEquals(one.localPort, hello.at("/client/port").asInt());
             assertEquals("curl", hello.at("/client/process/name").asText());
+            // curl has exited long before its records are read: its executable comes from the kernel.
+            assertEquals(realPath("curl"), hello.at("/client/process/executable").asText(), hello.toString());
             assertEquals("nginx", hello.at("/server/process/name").asText());
             assertEquals(https, hello.at("/server/port").asInt());
             assertEquals("socket", hello.at("/httptrace/tls/attribution").asText());
@@ -553,6 +555,11 @@ class TlsIT {
         if (Files.isReadable(uprobeEvents)) {
             assertFalse(Files.readString(uprobeEvents).contains("libssl"), "legacy uprobe events left in tracefs");
         }
+    }
+
+    /** The file a command on PATH runs, symbolic links resolved (as the kernel names it). */
+    private static String realPath(String command) throws Exception {
+        return Path.of(output("sh", "-c", "command -v " + command).strip()).toRealPath().toString();
     }
 
     private static String url(int port, String path) {

@@ -109,6 +109,17 @@ public final class TlsTracker {
     private final Processes processes = new Processes();
     private final LinkedHashMap<StreamId, Stream> streams;
     private final Map<ConnectionKey, Stream> bySocket = new HashMap<>();
+    /**
+     * Reporters that ended lately, by socket: the other end's first records can come after the
+     * reporter's end (its thread preempted inside its first call while the server answered
+     * and closed), and must still join it instead of reporting the exchanges again.
+     */
+    private final LinkedHashMap<ConnectionKey, Ended> recentlyEnded = new LinkedHashMap<>();
+    /** How long after its end a reporter still takes a late peer (well under the 1 s before Linux reuses a 4-tuple). */
+    static final long LATE_PEER_NANOS = 500_000_000L;
+    static final int MAX_RECENTLY_ENDED = 4096;
+
+    private record Ended(Stream reporter, long atNanos) {}
     private final List<Stream> withHoles = new ArrayList<>();
     private final TcpCounters tcpCounters;
     private final Counters counters = new Counters();
@@ -272,7 +283,8 @@ public final class TlsTracker {
         if (r.socketKnown()) {
             s.socket = ConnectionKey.of(segment(s, 0, 0, 0, 0, 0, NO_BYTES, 0, 0, 0));
             Stream reporter = bySocket.get(s.socket);
-            if (reporter != null && !reporter.closed && reporter.connection != null) {
+            if (reporter == null || reporter.closed) reporter = lateReporter(s, r.timestampNanos());
+            if (reporter != null && reporter.connection != null) {
                 // Both ends of this connection are traced: one record per exchange, with both processes.
                 s.peer = true;
                 reporter.connection.tls().peer(process);
@@ -357,7 +369,21 @@ public final class TlsTracker {
 
     private void forget(Stream s) {
         streams.remove(s.id);
-        if (s.socket != null && bySocket.get(s.socket) == s) bySocket.remove(s.socket);
+        if (s.socket != null && bySocket.get(s.socket) == s) {
+            bySocket.remove(s.socket);
+            recentlyEnded.put(s.socket, new Ended(s, latestTimestamp));
+            if (recentlyEnded.size() > MAX_RECENTLY_ENDED) recentlyEnded.pollFirstEntry();
+        }
+    }
+
+    /** A reporter that ended lately at the other end of the socket of {@code s}, or null. */
+    private Stream lateReporter(Stream s, long ts) {
+        Ended e = recentlyEnded.get(s.socket);
+        if (e == null || ts - e.atNanos() > LATE_PEER_NANOS) return null;
+        Stream reporter = e.reporter();
+        boolean otherEnd = reporter.remotePort == s.localPort && reporter.localPort == s.remotePort
+                && java.util.Arrays.equals(reporter.remoteAddress, s.localAddress);
+        return otherEnd ? reporter : null;
     }
 
     /** Names and executables of processes by pid, read once from /proc while the process lives. */

@@ -121,6 +121,37 @@ class TlsTrackerTest {
     }
 
     @Test
+    void theOtherEndJoinsEvenWhenItsFirstRecordsComeAfterTheReporterEnded() {
+        // The client was preempted inside its first SSL_write while the server read, answered
+        // and closed the connection: the client's records come after the server's SSL_free.
+        tracer.accept(call(1_000, SERVER, false, 0, 0, REQUEST, 443, 40000));
+        tracer.accept(call(1_500, SERVER, true, 0, REQUEST.length(), RESPONSE, 443, 40000));
+        tracer.accept(free(1_600, SERVER, RESPONSE.length(), REQUEST.length(), 443, 40000));
+        tracer.accept(call(1_700, CLIENT, true, 0, 0, REQUEST, 40000, 443));
+        tracer.accept(call(2_000, CLIENT, false, 0, REQUEST.length(), RESPONSE, 40000, 443));
+        tracer.finish();
+
+        assertEquals(1, exchanges.size(), "never reported twice");
+        assertEquals(CLIENT, exchanges.getFirst().tls().clientProcess().pid());
+        assertEquals(SERVER, exchanges.getFirst().tls().serverProcess().pid());
+        assertEquals(List.of(CLIENT + "/" + (0x1000 + CLIENT) + "/" + SERIAL), muted);
+    }
+
+    @Test
+    void aNewConnectionOnTheSameSideAndPortsLongAfterTheEndIsItsOwn() {
+        tracer.accept(call(1_000, SERVER, false, 0, 0, REQUEST, 443, 40000));
+        tracer.accept(call(1_500, SERVER, true, 0, REQUEST.length(), RESPONSE, 443, 40000));
+        tracer.accept(free(1_600, SERVER, RESPONSE.length(), REQUEST.length(), 443, 40000));
+        long later = 1_600 + TlsTracker.LATE_PEER_NANOS + 1;
+        tracer.accept(call(later, CLIENT, true, 0, 0, REQUEST, 40000, 443));
+        tracer.accept(call(later + 500, CLIENT, false, 0, REQUEST.length(), RESPONSE, 40000, 443));
+        tracer.finish();
+
+        assertEquals(2, exchanges.size(), "a connection reusing the ports a second later is not a peer");
+        assertEquals(List.of(), muted);
+    }
+
+    @Test
     void anSslObjectReusedForANewConnectionStartsANewStreamAndNothingIsReportedTwice() {
         // wrk keeps one SSL object per connection slot: when the server closes a keep-alive
         // connection, the same object serves the next one from another port.

@@ -119,7 +119,8 @@ public final class TlsTracker {
     static final long LATE_PEER_NANOS = 500_000_000L;
     static final int MAX_RECENTLY_ENDED = 4096;
 
-    private record Ended(Stream reporter, long atNanos) {}
+    /** What a late peer needs of an ended reporter (not the reporter: it holds its parser state). */
+    private record Ended(TlsOrigin origin, byte[] remoteAddress, int localPort, int remotePort, long atNanos) {}
     private final List<Stream> withHoles = new ArrayList<>();
     private final TcpCounters tcpCounters;
     private final Counters counters = new Counters();
@@ -283,11 +284,12 @@ public final class TlsTracker {
         if (r.socketKnown()) {
             s.socket = ConnectionKey.of(segment(s, 0, 0, 0, 0, 0, NO_BYTES, 0, 0, 0));
             Stream reporter = bySocket.get(s.socket);
-            if (reporter == null || reporter.closed) reporter = lateReporter(s, r.timestampNanos());
-            if (reporter != null && reporter.connection != null) {
+            TlsOrigin reported = reporter != null && !reporter.closed && reporter.connection != null
+                    ? reporter.connection.tls() : lateReporter(s, r.timestampNanos());
+            if (reported != null) {
                 // Both ends of this connection are traced: one record per exchange, with both processes.
                 s.peer = true;
-                reporter.connection.tls().peer(process);
+                reported.peer(process);
                 kernel.mute(id.pid(), id.ssl(), r.serial());
                 return s;
             }
@@ -371,19 +373,21 @@ public final class TlsTracker {
         streams.remove(s.id);
         if (s.socket != null && bySocket.get(s.socket) == s) {
             bySocket.remove(s.socket);
-            recentlyEnded.put(s.socket, new Ended(s, latestTimestamp));
-            if (recentlyEnded.size() > MAX_RECENTLY_ENDED) recentlyEnded.pollFirstEntry();
+            if (s.connection != null) {
+                recentlyEnded.put(s.socket, new Ended(s.connection.tls(), s.remoteAddress, s.localPort, s.remotePort,
+                        latestTimestamp));
+                if (recentlyEnded.size() > MAX_RECENTLY_ENDED) recentlyEnded.pollFirstEntry();
+            }
         }
     }
 
-    /** A reporter that ended lately at the other end of the socket of {@code s}, or null. */
-    private Stream lateReporter(Stream s, long ts) {
+    /** The origin of a reporter that ended lately at the other end of the socket of {@code s}, or null. */
+    private TlsOrigin lateReporter(Stream s, long ts) {
         Ended e = recentlyEnded.get(s.socket);
         if (e == null || ts - e.atNanos() > LATE_PEER_NANOS) return null;
-        Stream reporter = e.reporter();
-        boolean otherEnd = reporter.remotePort == s.localPort && reporter.localPort == s.remotePort
-                && java.util.Arrays.equals(reporter.remoteAddress, s.localAddress);
-        return otherEnd ? reporter : null;
+        boolean otherEnd = e.remotePort() == s.localPort && e.localPort() == s.remotePort
+                && java.util.Arrays.equals(e.remoteAddress(), s.localAddress);
+        return otherEnd ? e.origin() : null;
     }
 
     /** Names and executables of processes by pid, read once from /proc while the process lives. */

@@ -1,7 +1,7 @@
 package dev.httptrace.jmh;
 
 import dev.httptrace.capture.Segment;
-import dev.httptrace.http.HttpTracer;
+import dev.httptrace.pipeline.Tracer;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Mode;
@@ -20,7 +20,7 @@ import java.util.concurrent.TimeUnit;
  * TCP reassembly and HTTP pairing on whole conversations: {@value #CONNECTIONS} keep-alive
  * connections (SYN to FIN), {@value #EXCHANGES_PER_CONNECTION} exchanges each, interleaved
  * as wrk's concurrent connections are, fed segment by segment to one long-lived
- * {@link HttpTracer} (connections come and go as in a live trace). One operation is one
+ * {@link Tracer} (connections come and go as in a live trace). One operation is one
  * exchange. The segments are built beforehand: decoding them from the capture is not
  * measured here.
  */
@@ -33,17 +33,17 @@ public class HttpTracerBenchmark {
     static final int EXCHANGES = CONNECTIONS * EXCHANGES_PER_CONNECTION;
 
     private final List<Segment> conversation = new ArrayList<>();
-    private HttpTracer tracer;
+    private Tracer tracer;
     private Blackhole sinkHole;
     private long answered;
 
     @Setup
     public void setUp(Blackhole bh) {
         sinkHole = bh;
-        tracer = new HttpTracer(exchange -> {
+        tracer = new Tracer(exchange -> {
             if (exchange.response() != null) answered++;
             sinkHole.consume(exchange);
-        }, HttpTracer.Settings.defaults());
+        }, Tracer.Settings.defaults());
         buildConversation();
     }
 

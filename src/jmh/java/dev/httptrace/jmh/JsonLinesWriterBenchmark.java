@@ -1,6 +1,6 @@
 package dev.httptrace.jmh;
 
-import dev.httptrace.http.Exchange;
+import dev.httptrace.exchange.Exchange;
 import dev.httptrace.output.JsonLinesWriter;
 import dev.httptrace.output.OutputOptions;
 import org.openjdk.jmh.annotations.Benchmark;

@@ -1,8 +1,8 @@
 package dev.httptrace.jmh;
 
-import dev.httptrace.http.Exchange;
-import dev.httptrace.http.Exchange.Endpoint;
-import dev.httptrace.http.Exchange.Header;
+import dev.httptrace.exchange.Exchange;
+import dev.httptrace.exchange.Exchange.Endpoint;
+import dev.httptrace.exchange.Exchange.Header;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;

@@ -1,7 +1,7 @@
 package dev.httptrace.cli;
 
-import dev.httptrace.http.Exchange;
-import dev.httptrace.http.ExchangeSink;
+import dev.httptrace.exchange.Exchange;
+import dev.httptrace.exchange.ExchangeSink;
 
 /** Passes on at most {@code limit} exchanges (--count) and says when that many went through. */
 final class ExchangeLimit implements ExchangeSink {

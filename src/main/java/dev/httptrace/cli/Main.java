@@ -7,7 +7,7 @@ import dev.httptrace.capture.PcapReader;
 import dev.httptrace.capture.PcapngWriter;
 import dev.httptrace.capture.Segment;
 import dev.httptrace.capture.SegmentFilter;
-import dev.httptrace.http.HttpTracer;
+import dev.httptrace.pipeline.Tracer;
 import dev.httptrace.output.ExchangeFilter;
 import dev.httptrace.output.HeaderSelection;
 import dev.httptrace.output.JsonLinesWriter;
@@ -256,7 +256,7 @@ public final class Main implements Callable<Integer> {
         summary = new Summary(verdict);
         var limit = new ExchangeLimit(summary, count == null ? Long.MAX_VALUE : count);
         var filter = new ExchangeFilter(limit, Set.copyOf(methods), pathPrefix, statusFilter);
-        var tracer = new HttpTracer(filter.passesAll() ? limit : filter, HttpTracer.Settings.defaults());
+        var tracer = new Tracer(filter.passesAll() ? limit : filter, Tracer.Settings.defaults());
         Consumer<Segment> segments = files.pcap() == null ? tracer::accept : s -> {
             files.writePcap(s);
             tracer.accept(s);
@@ -401,7 +401,7 @@ public final class Main implements Callable<Integer> {
         }
     }
 
-    private int traceLive(HttpTracer tracer, Consumer<Segment> segments, ExchangeLimit limit, Flushable writer) {
+    private int traceLive(Tracer tracer, Consumer<Segment> segments, ExchangeLimit limit, Flushable writer) {
         if (iface != null) {
             try {
                 if (NetworkInterface.getByName(iface) == null) {
@@ -480,7 +480,7 @@ public final class Main implements Callable<Integer> {
         return ExitCode.OK;
     }
 
-    private int readOffline(HttpTracer tracer, Consumer<Segment> segments, ExchangeLimit limit, Flushable writer,
+    private int readOffline(Tracer tracer, Consumer<Segment> segments, ExchangeLimit limit, Flushable writer,
                             FileInterfaceNames names) {
         var filter = new SegmentFilter(Set.copyOf(ports), hostFilter);
         boolean stdin = readFile.equals("-");

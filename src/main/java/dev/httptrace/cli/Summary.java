@@ -4,9 +4,9 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.httptrace.capture.NativeCapture;
 import dev.httptrace.capture.PcapReader;
-import dev.httptrace.http.Exchange;
-import dev.httptrace.http.ExchangeSink;
-import dev.httptrace.http.HttpTracer;
+import dev.httptrace.exchange.Exchange;
+import dev.httptrace.exchange.ExchangeSink;
+import dev.httptrace.pipeline.Tracer;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.util.ArrayList;
@@ -185,8 +185,8 @@ final class Summary implements ExchangeSink {
      * Counters of the run, apart from the exchanges: from the kernel, a capture file, the
      * tracer, and the TLS source (null each when not used).
      */
-    record Counters(NativeCapture.Stats kernel, PcapReader.Stats file, HttpTracer.Stats tracer, TlsSource.Stats tls) {
-        Counters(NativeCapture.Stats kernel, PcapReader.Stats file, HttpTracer.Stats tracer) {
+    record Counters(NativeCapture.Stats kernel, PcapReader.Stats file, Tracer.Stats tracer, TlsSource.Stats tls) {
+        Counters(NativeCapture.Stats kernel, PcapReader.Stats file, Tracer.Stats tracer) {
             this(kernel, file, tracer, null);
         }
     }
@@ -205,7 +205,7 @@ final class Summary implements ExchangeSink {
                 .append(k.emitted()).append(" segments captured, ")
                 .append(lost(k)).append(" lost, ");
         }
-        HttpTracer.Stats s = c.tracer();
+        Tracer.Stats s = c.tracer();
         line.append(s.exchanges()).append(" exchanges (").append(s.unanswered()).append(" unanswered), ")
             .append(s.requests()).append(" requests, ").append(s.responses()).append(" responses, ")
             .append(s.parseErrors()).append(" parse errors, ")
@@ -296,7 +296,7 @@ final class Summary implements ExchangeSink {
             }
             g.writeEndArray();
             g.writeBooleanField("top_paths_approximate", pathsApproximate);
-            HttpTracer.Stats s = c.tracer();
+            Tracer.Stats s = c.tracer();
             g.writeObjectFieldStart("tracer");
             g.writeNumberField("segments", s.segments());
             g.writeNumberField("requests", s.requests());

@@ -5,7 +5,7 @@ import dev.httptrace.capture.HostFilter;
 import dev.httptrace.capture.NativeCapture;
 import dev.httptrace.capture.SegmentFilter;
 import dev.httptrace.capture.TlsCapture;
-import dev.httptrace.http.HttpTracer;
+import dev.httptrace.pipeline.Tracer;
 import dev.httptrace.tls.TlsLibraries;
 import dev.httptrace.tls.TlsTracker;
 
@@ -33,20 +33,20 @@ final class TlsSource implements AutoCloseable {
         }
     }
 
-    private final HttpTracer tracer;
+    private final Tracer tracer;
     private final TlsCapture capture;
     private final TlsLibraries libraries;
     private long lost;
     private long nextScan;
 
-    private TlsSource(HttpTracer tracer, TlsCapture capture, TlsLibraries libraries) {
+    private TlsSource(Tracer tracer, TlsCapture capture, TlsLibraries libraries) {
         this.tracer = tracer;
         this.capture = capture;
         this.libraries = libraries;
     }
 
     /** Starts the TLS capture beside the packet capture {@code packets} (told which connections it need not copy). */
-    static TlsSource start(HttpTracer tracer, NativeCapture packets, int perfPages, List<Integer> ports, HostFilter hosts,
+    static TlsSource start(Tracer tracer, NativeCapture packets, int perfPages, List<Integer> ports, HostFilter hosts,
                            List<String> explicit, Consumer<String> report) throws CaptureException {
         // Plaintext comes in bigger bursts than packet heads (whole bodies, both ends when local): 4x the rings.
         TlsCapture capture = TlsCapture.open(perfPages * TLS_RING_FACTOR);

@@ -1,8 +1,8 @@
 package dev.httptrace.cli;
 
 import com.fasterxml.jackson.core.JsonGenerator;
-import dev.httptrace.http.Exchange;
-import dev.httptrace.http.ExchangeSink;
+import dev.httptrace.exchange.Exchange;
+import dev.httptrace.exchange.ExchangeSink;
 import dev.httptrace.output.StatusRanges;
 import java.io.IOException;
 

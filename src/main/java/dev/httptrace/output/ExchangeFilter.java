@@ -1,7 +1,7 @@
 package dev.httptrace.output;
 
-import dev.httptrace.http.Exchange;
-import dev.httptrace.http.ExchangeSink;
+import dev.httptrace.exchange.Exchange;
+import dev.httptrace.exchange.ExchangeSink;
 import java.util.Locale;
 import java.util.Set;
 import java.util.stream.Collectors;

@@ -1,13 +1,13 @@
 package dev.httptrace.output;
 
-import dev.httptrace.http.Exchange;
+import dev.httptrace.exchange.Exchange;
 
-import dev.httptrace.http.Exchange.Header;
-import dev.httptrace.http.Exchange.Request;
-import dev.httptrace.http.Exchange.Response;
-import dev.httptrace.http.Exchange.TraceInfo;
-import dev.httptrace.http.ExchangeSink;
-import dev.httptrace.tcp.ProcessInfo;
+import dev.httptrace.exchange.Exchange.Header;
+import dev.httptrace.exchange.Exchange.Request;
+import dev.httptrace.exchange.Exchange.Response;
+import dev.httptrace.exchange.Exchange.TraceInfo;
+import dev.httptrace.exchange.ExchangeSink;
+import dev.httptrace.exchange.ProcessInfo;
 
 import java.io.Flushable;
 import java.io.IOException;

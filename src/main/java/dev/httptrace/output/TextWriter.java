@@ -1,10 +1,10 @@
 package dev.httptrace.output;
 
-import dev.httptrace.http.Exchange;
-import dev.httptrace.http.Exchange.Request;
-import dev.httptrace.http.Exchange.Response;
-import dev.httptrace.http.Exchange.TraceInfo;
-import dev.httptrace.http.ExchangeSink;
+import dev.httptrace.exchange.Exchange;
+import dev.httptrace.exchange.Exchange.Request;
+import dev.httptrace.exchange.Exchange.Response;
+import dev.httptrace.exchange.Exchange.TraceInfo;
+import dev.httptrace.exchange.ExchangeSink;
 
 import java.io.Flushable;
 import java.io.IOException;
@@ -191,7 +191,7 @@ public final class TextWriter implements ExchangeSink, Flushable {
     }
 
     /** address:port, or for a TLS stream whose socket is unknown the process (name[pid]), else "?". */
-    private void endpoint(Exchange.Endpoint e, dev.httptrace.tcp.ProcessInfo process, StringBuilder b) {
+    private void endpoint(Exchange.Endpoint e, dev.httptrace.exchange.ProcessInfo process, StringBuilder b) {
         if (e.address().length == 0) {
             if (process == null) {
                 b.append('?');

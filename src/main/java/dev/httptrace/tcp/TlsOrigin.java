@@ -1,5 +1,7 @@
 package dev.httptrace.tcp;
 
+import dev.httptrace.exchange.ProcessInfo;
+
 /**
  * What a connection whose bytes came from a TLS library (not from packets) knows of its
  * ends: the process at side 0 (the one whose calls were traced), the process at side 1

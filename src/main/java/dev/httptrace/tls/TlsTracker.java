@@ -8,7 +8,7 @@ import dev.httptrace.tcp.ConnectionHandler;
 import dev.httptrace.tcp.ConnectionKey;
 import dev.httptrace.tcp.ConnectionListener;
 import dev.httptrace.tcp.EndReason;
-import dev.httptrace.tcp.ProcessInfo;
+import dev.httptrace.exchange.ProcessInfo;
 import dev.httptrace.tcp.StreamReassembler;
 import dev.httptrace.tcp.TcpCounters;
 import dev.httptrace.tcp.TlsOrigin;

@@ -5,15 +5,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.httptrace.http.Exchange;
-import dev.httptrace.http.HttpTracer;
+import dev.httptrace.exchange.Exchange;
+import dev.httptrace.pipeline.Tracer;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** The exit summary: status classes, latency percentiles, slowest exchanges, frequent paths; bounded memory. */
 class SummaryTest {
-    private static final HttpTracer.Stats TRACER = new HttpTracer.Stats(10, 0, 0, 0, 3, 3, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    private static final Tracer.Stats TRACER = new Tracer.Stats(10, 0, 0, 0, 3, 3, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 
     static Exchange ex(String target, int status, long latencyNanos) {
         var rq = new Exchange.Request(1_000_000_000L, "GET", target, "1.1", List.of(), false, 0);

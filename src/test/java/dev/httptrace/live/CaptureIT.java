@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.httptrace.capture.NativeCapture;
-import dev.httptrace.http.Exchange;
-import dev.httptrace.http.HttpTracer;
+import dev.httptrace.exchange.Exchange;
+import dev.httptrace.pipeline.Tracer;
 import java.net.InetAddress;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -40,7 +40,7 @@ class CaptureIT {
     @CsvSource({"127.0.0.1, lo", "::1, lo", "127.0.0.1, all"})
     void tracesEachExchangeOfAKeepAliveClientExactlyOnce(String loopback, String iface) throws Exception {
         List<Exchange> exchanges = new ArrayList<>();
-        var tracer = new HttpTracer(exchanges::add, HttpTracer.Settings.defaults());
+        var tracer = new Tracer(exchanges::add, Tracer.Settings.defaults());
         try (var server = new TestServer(loopback);
              var capture = NativeCapture.open(new NativeCapture.Settings(8192, List.of(server.port()), 64))) {
             capture.attach(iface.equals("all") ? null : iface);

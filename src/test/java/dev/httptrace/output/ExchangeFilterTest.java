@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.httptrace.http.Exchange;
+import dev.httptrace.exchange.Exchange;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;

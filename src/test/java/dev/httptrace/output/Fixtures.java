@@ -1,11 +1,11 @@
 package dev.httptrace.output;
 
-import dev.httptrace.http.Exchange;
-import dev.httptrace.http.Exchange.Endpoint;
-import dev.httptrace.http.Exchange.Header;
-import dev.httptrace.http.Exchange.Request;
-import dev.httptrace.http.Exchange.Response;
-import dev.httptrace.http.Exchange.TraceInfo;
+import dev.httptrace.exchange.Exchange;
+import dev.httptrace.exchange.Exchange.Endpoint;
+import dev.httptrace.exchange.Exchange.Header;
+import dev.httptrace.exchange.Exchange.Request;
+import dev.httptrace.exchange.Exchange.Response;
+import dev.httptrace.exchange.Exchange.TraceInfo;
 
 import java.net.InetAddress;
 import java.time.Instant;

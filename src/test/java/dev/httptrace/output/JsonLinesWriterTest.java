@@ -1,8 +1,8 @@
 package dev.httptrace.output;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.httptrace.http.Exchange;
-import dev.httptrace.http.Exchange.Endpoint;
+import dev.httptrace.exchange.Exchange;
+import dev.httptrace.exchange.Exchange.Endpoint;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;

@@ -1,6 +1,6 @@
 package dev.httptrace.output;
 
-import dev.httptrace.http.Exchange;
+import dev.httptrace.exchange.Exchange;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;

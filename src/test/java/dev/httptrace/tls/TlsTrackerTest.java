@@ -9,8 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.httptrace.capture.Segment;
 import dev.httptrace.capture.TlsRecord;
-import dev.httptrace.http.Exchange;
-import dev.httptrace.http.HttpTracer;
+import dev.httptrace.exchange.Exchange;
+import dev.httptrace.pipeline.Tracer;
 import dev.httptrace.output.JsonLinesWriter;
 import dev.httptrace.output.SchemaValidator;
 import java.io.ByteArrayOutputStream;
@@ -48,7 +48,7 @@ class TlsTrackerTest {
             skipped.add(localPort + "-" + remotePort);
         }
     };
-    final HttpTracer tracer = new HttpTracer(exchanges::add, HttpTracer.Settings.defaults());
+    final Tracer tracer = new Tracer(exchanges::add, Tracer.Settings.defaults());
 
     TlsTrackerTest() {
         tracer.traceTls(null, notices::add, kernel);
@@ -169,7 +169,7 @@ class TlsTrackerTest {
 
     @Test
     void aStreamLeftOutByTheFiltersIsMutedInTheKernel() {
-        HttpTracer filtered = new HttpTracer(exchanges::add, HttpTracer.Settings.defaults());
+        Tracer filtered = new Tracer(exchanges::add, Tracer.Settings.defaults());
         filtered.traceTls(new dev.httptrace.capture.SegmentFilter(java.util.Set.of(8443),
                 dev.httptrace.capture.HostFilter.ANY), notices::add, kernel);
         filtered.accept(call(1_000, CLIENT, true, 0, 0, REQUEST, 40000, 443));

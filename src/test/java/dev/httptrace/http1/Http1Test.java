@@ -1,4 +1,7 @@
-package dev.httptrace.http;
+package dev.httptrace.http1;
+
+import dev.httptrace.exchange.Exchange;
+import dev.httptrace.pipeline.Tracer;
 
 import dev.httptrace.capture.Segment;
 import dev.httptrace.testing.Conversation;
@@ -10,7 +13,7 @@ import org.junit.jupiter.api.Test;
 import java.util.List;
 import java.util.Random;
 
-import static dev.httptrace.http.Trace.describe;
+import static dev.httptrace.http1.Trace.describe;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -18,7 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** What the tracer reports for scripted conversations: the behaviour the CLI relies on. */
-class HttpTracerTest {
+class Http1Test {
     static final String GET = "GET /index.html?q=1 HTTP/1.1\r\nHost: example.com\r\nUser-Agent: curl/8.5\r\n\r\n";
     static final String OK_HELLO = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello";
 
@@ -62,7 +65,7 @@ class HttpTracerTest {
                 List.of(new Exchange.Header("Content-Type", "text/plain"), new Exchange.Header("Content-Length", "5")),
                 false, 5), e.response());
         assertEquals(new Exchange.TraceInfo(null, false, 0, false), e.trace());
-        HttpTracer.Stats s = t.stats();
+        Tracer.Stats s = t.stats();
         assertEquals(1, s.requests());
         assertEquals(1, s.responses());
         assertEquals(1, s.exchanges());
@@ -247,7 +250,7 @@ class HttpTracerTest {
         void closeDelimitedIdle() {
             Conversation c = Conversation.create().handshake().client(get("/x")).server("HTTP/1.1 200 OK\r\n\r\nabc");
             Trace t = new Trace().feed(c.segments());
-            t.tracer.expire(c.now() + HttpTracer.Settings.defaults().idleTimeoutNanos());
+            t.tracer.expire(c.now() + Tracer.Settings.defaults().idleTimeoutNanos());
             assertEquals(3, t.only().response().bodySize());
         }
     }
@@ -626,7 +629,7 @@ class HttpTracerTest {
             Trace t = new Trace().feed(c.segments());
             t.tracer.expire(c.now() + 1_000_000_000L);
             assertTrue(t.exchanges.isEmpty(), "not idle yet");
-            t.tracer.expire(c.now() + HttpTracer.Settings.defaults().idleTimeoutNanos());
+            t.tracer.expire(c.now() + Tracer.Settings.defaults().idleTimeoutNanos());
             assertEquals("timeout", t.only().trace().unanswered());
             assertEquals(0, t.stats().flowsActive());
             assertEquals(1, t.stats().flowsTimedOut());
@@ -644,7 +647,7 @@ class HttpTracerTest {
     @Test
     @DisplayName("a flood of 10 x maxFlows connections: bounded table, evictions counted, requests reported as timeout")
     void flood() {
-        HttpTracer.Settings settings = new HttpTracer.Settings(100, 60_000_000_000L, 1024, 4096, 200_000_000L);
+        Tracer.Settings settings = new Tracer.Settings(100, 60_000_000_000L, 1024, 4096, 200_000_000L);
         Trace t = new Trace(settings);
         for (int i = 0; i < 1000; i++) {
             byte[] client = {10, 1, (byte) (i >> 8), (byte) i};
@@ -662,12 +665,12 @@ class HttpTracerTest {
     @DisplayName("a connection piling up unanswered requests: the first ones are tracked, the rest counted")
     void tooManyOpenExchanges() {
         Conversation c = Conversation.create().handshake();
-        for (int i = 0; i < HttpConnection.MAX_OPEN_EXCHANGES + 44; i++) c.client(get("/" + i));
+        for (int i = 0; i < Http1Connection.MAX_OPEN_EXCHANGES + 44; i++) c.client(get("/" + i));
         Trace t = new Trace().feed(c.segments());
         assertEquals(44, t.stats().requestsDropped());
         assertTrue(t.tracer.heldHeadBytes() > 0);
         t.finish();
-        assertEquals(HttpConnection.MAX_OPEN_EXCHANGES, t.exchanges.size());
+        assertEquals(Http1Connection.MAX_OPEN_EXCHANGES, t.exchanges.size());
         assertEquals(0, t.tracer.heldHeadBytes());
     }
 

@@ -1,4 +1,7 @@
-package dev.httptrace.http;
+package dev.httptrace.http1;
+
+import dev.httptrace.exchange.Exchange;
+import dev.httptrace.pipeline.Tracer;
 
 import dev.httptrace.capture.Segment;
 
@@ -8,17 +11,17 @@ import java.util.stream.Collectors;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-/** Runs segments through an {@link HttpTracer} the way the CLI does, and keeps what comes out. */
+/** Runs segments through an {@link Tracer} the way the CLI does, and keeps what comes out. */
 final class Trace {
     final List<Exchange> exchanges = new ArrayList<>();
-    final HttpTracer tracer;
+    final Tracer tracer;
 
-    Trace(HttpTracer.Settings settings) {
-        tracer = new HttpTracer(exchanges::add, settings);
+    Trace(Tracer.Settings settings) {
+        tracer = new Tracer(exchanges::add, settings);
     }
 
     Trace() {
-        this(HttpTracer.Settings.defaults());
+        this(Tracer.Settings.defaults());
     }
 
     /** Feeds the segments (with the periodic expire at each one's time), then ends the capture. */
@@ -39,7 +42,7 @@ final class Trace {
         return this;
     }
 
-    HttpTracer.Stats stats() {
+    Tracer.Stats stats() {
         return tracer.stats();
     }
 

@@ -1,4 +1,4 @@
-package dev.httptrace.http;
+package dev.httptrace.http1;
 
 import dev.httptrace.capture.Segment;
 import dev.httptrace.testing.Conversation;
@@ -17,7 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * are reordered within a small window (as perf buffers of several CPUs interleave), the same
  * exchanges come out. Plain JUnit with a seeded Random, so a failure names its seed.
  */
-class HttpTracerPropertyTest {
+class Http1PropertyTest {
     private static final int ITERATIONS = 300;
 
     /** Many kinds of message on one keep-alive connection, some pipelined. */

@@ -1,4 +1,4 @@
-package dev.httptrace.http;
+package dev.httptrace.exchange;
 
 /** Receives exchanges as they complete, in completion order. */
 @FunctionalInterface

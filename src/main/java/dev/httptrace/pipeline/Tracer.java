@@ -1,26 +1,33 @@
-package dev.httptrace.http;
+package dev.httptrace.pipeline;
 
 import dev.httptrace.capture.Segment;
 import dev.httptrace.capture.SegmentFilter;
 import dev.httptrace.capture.TlsRecord;
+import dev.httptrace.exchange.Exchange;
+import dev.httptrace.exchange.ExchangeSink;
+import dev.httptrace.http1.Http1Counters;
+import dev.httptrace.http1.Http1Module;
+import dev.httptrace.protocol.ProtocolModule;
+import dev.httptrace.protocol.ProtocolRouter;
+import dev.httptrace.tcp.Connection;
 import dev.httptrace.tcp.ConnectionListener;
 import dev.httptrace.tcp.TcpCounters;
 import dev.httptrace.tcp.TcpTracker;
 import dev.httptrace.tcp.TlsOrigin;
 import dev.httptrace.tls.TlsTracker;
 
-import java.util.ArrayList;
+import java.util.ArrayDeque;
 import java.util.List;
 
 /**
- * Turns captured TCP segments into HTTP/1.x exchanges: the entry point of the pure-Java core.
- *
- * <p>Segments go through the TCP stage ({@link TcpTracker}: flow table, reassembly) and each
- * direction of each connection is read as HTTP/1 messages; each request paired with its final
- * response, or left unanswered, reaches the {@link ExchangeSink} as one {@link Exchange}.
- * Not thread-safe: one thread calls {@link #accept}, {@link #expire} and {@link #finish}.
+ * The composition root of the pure-Java core: wires the two sources of byte streams (TCP
+ * segments through {@link TcpTracker}, TLS plaintext through {@link TlsTracker}) to the
+ * {@link ProtocolRouter}, which decides per connection which protocol module reads it; each
+ * request paired with its response, or left unanswered, reaches the {@link ExchangeSink} as one
+ * {@link Exchange}. Not thread-safe: one thread calls {@link #accept}, {@link #expire} and
+ * {@link #finish}.
  */
-public final class HttpTracer {
+public final class Tracer {
 
     /**
      * @param maxFlows            connections tracked at once; the least recently active is evicted beyond
@@ -68,8 +75,8 @@ public final class HttpTracer {
      * @param malformedHeaderLines  header lines skipped because they were not {@code name: value}
      * @param flowsTimedOut         connections dropped after the idle timeout
      * @param requestsDropped       requests not tracked because their connection already had
-     *                              {@value HttpConnection#MAX_OPEN_EXCHANGES} exchanges open, or
-     *                              all open exchanges together held {@value #MAX_HELD_HEAD_BYTES}
+     *                              {@link Http1Counters#requestsDropped() a bound} exchanges open, or
+     *                              all open exchanges together held a bounded number of
      *                              bytes of heads
      * @param interfaceCopies       segments skipped as copies of one just seen on another interface
      *                              (a veth and its bridge), not counted as retransmissions
@@ -80,37 +87,24 @@ public final class HttpTracer {
                         long malformedHeaderLines, long flowsTimedOut, long requestsDropped,
                         long interfaceCopies) {}
 
-    /**
-     * Head bytes all open exchanges together may hold (their header strings) before new requests
-     * are counted instead of tracked: with the per-connection cap, memory stays bounded under a
-     * flood of unanswered requests with large heads.
-     */
-    static final long MAX_HELD_HEAD_BYTES = 256L << 20;
-
     private final ExchangeSink sink;
     private final Settings settings;
     private final TcpTracker tcp;
     private final ConnectionListener connections;
+    private final Http1Module http1;
+    private final List<ProtocolModule> modules;
     /** The second source, TLS plaintext; null unless {@link #traceTls} was called. */
     private TlsTracker tls;
-    private final List<HttpConnection> withParkedResponses = new ArrayList<>();
 
-    long requests;
-    long responses;
     long exchanges;
     long unanswered;
-    long orphanResponses;
-    long parseErrors;
-    long nonHttpFlows;
-    long malformedHeaderLines;
-    long requestsDropped;
-    private long heldHeadBytes;
 
-    public HttpTracer(ExchangeSink sink, Settings settings) {
+    public Tracer(ExchangeSink sink, Settings settings) {
         this.sink = sink;
         this.settings = settings;
-        this.connections = connection ->
-                new HttpConnection(this, connection, settings.maxHeadBytes(), settings.maxReorderBytes());
+        this.http1 = new Http1Module(settings.maxHeadBytes(), settings.maxReorderBytes());
+        this.modules = List.of(http1);
+        this.connections = ProtocolRouter.listener(http1, List.of(), this::emit);
         this.tcp = new TcpTracker(settings.maxFlows(), settings.maxReorderBytes(), connections);
     }
 
@@ -162,12 +156,7 @@ public final class HttpTracer {
         tcp.expire(nowEpochNanos, settings.idleTimeoutNanos(), settings.reorderTimeoutNanos());
         if (tls != null) tls.expire(nowEpochNanos, settings.idleTimeoutNanos(), settings.reorderTimeoutNanos());
         releaseWaiting(false);
-        for (int i = withParkedResponses.size() - 1; i >= 0; i--) {
-            if (!withParkedResponses.get(i).expireParked(nowEpochNanos, settings.reorderTimeoutNanos())) {
-                withParkedResponses.set(i, withParkedResponses.getLast());
-                withParkedResponses.removeLast();
-            }
-        }
+        for (ProtocolModule m : modules) m.expire(nowEpochNanos, settings.reorderTimeoutNanos());
     }
 
     /**
@@ -184,21 +173,27 @@ public final class HttpTracer {
         tcp.finish();
         if (tls != null) tls.finish();
         releaseWaiting(true);
-        withParkedResponses.clear();
+        for (ProtocolModule m : modules) m.finish();
     }
 
     public Stats stats() {
         TcpCounters t = tcp.counters();
+        Http1Counters h = http1.counters();
         return new Stats(t.segments(), t.retransmittedSegments(), t.outOfOrderSegments(), t.gaps(),
-                requests, responses, exchanges, unanswered, orphanResponses, parseErrors, nonHttpFlows,
-                t.flowsEvicted(), tcp.activeFlows(), malformedHeaderLines, t.flowsTimedOut(), requestsDropped,
-                t.interfaceCopies());
+                h.requests(), h.responses(), exchanges, unanswered, h.orphanResponses(), h.parseErrors(),
+                h.nonHttpFlows(), t.flowsEvicted(), tcp.activeFlows(), h.malformedHeaderLines(), t.flowsTimedOut(),
+                h.requestsDropped(), t.interfaceCopies());
     }
 
-    /** A TLS exchange waiting a moment for the process at its other end (see {@link #emit(TlsOrigin, int, Exchange)}). */
+    /** Head bytes held by HTTP/1 exchanges not reported yet (bounded; 0 once everything is reported). */
+    public long heldHeadBytes() {
+        return http1.heldHeadBytes();
+    }
+
+    /** A TLS exchange waiting a moment for the process at its other end (see {@link #emit(Connection, int, Exchange)}). */
     private record WaitingForPeer(Exchange exchange, TlsOrigin origin, int clientSide, long sinceNanos) {}
 
-    private final java.util.ArrayDeque<WaitingForPeer> waitingForPeer = new java.util.ArrayDeque<>();
+    private final ArrayDeque<WaitingForPeer> waitingForPeer = new ArrayDeque<>();
     /** How long a TLS exchange waits for the records of the other end's process (a local peer) before it is written. */
     static final long PEER_WAIT_NANOS = 150_000_000L;
 
@@ -208,7 +203,8 @@ public final class HttpTracer {
      * a moment later (another CPU's ring, a thread preempted before its return probe), and the one
      * record must carry both processes.
      */
-    void emit(TlsOrigin origin, int clientSide, Exchange exchange) {
+    private void emit(Connection connection, int clientSide, Exchange exchange) {
+        TlsOrigin origin = connection.tls();
         if (origin != null && origin.socketKnown() && origin.process(1) == null) {
             waitingForPeer.addLast(new WaitingForPeer(exchange, origin, clientSide, System.nanoTime()));
             return;
@@ -228,26 +224,9 @@ public final class HttpTracer {
         }
     }
 
-    void emit(Exchange exchange) {
+    private void emit(Exchange exchange) {
         exchanges++;
         if (exchange.response() == null) unanswered++;
         sink.exchange(exchange);
-    }
-
-    boolean canHold(long bytes) {
-        return heldHeadBytes + bytes <= MAX_HELD_HEAD_BYTES;
-    }
-
-    void hold(long bytes) {
-        heldHeadBytes += bytes;
-    }
-
-    /** Head bytes held by exchanges not yet reported. */
-    long heldHeadBytes() {
-        return heldHeadBytes;
-    }
-
-    void watchParked(HttpConnection connection) {
-        if (!withParkedResponses.contains(connection)) withParkedResponses.add(connection);
     }
 }

@@ -1,4 +1,4 @@
-package dev.httptrace.http;
+package dev.httptrace.http1;
 
 import dev.httptrace.tcp.EndReason;
 import dev.httptrace.tcp.SeqNum;
@@ -16,7 +16,7 @@ import java.util.Arrays;
  * begin a valid head, and looks nowhere else: body content that looks like HTTP never makes a
  * record unless a segment starts with it after framing was lost. Even then a head found that
  * way is held to account: a request must be followed by the next head (else it is dropped),
- * the roles it implies stay tentative until the other side agrees ({@link HttpConnection}),
+ * the roles it implies stay tentative until the other side agrees ({@link Http1Connection}),
  * and the body of a response that answers no request does not outlast a segment that starts
  * with a status line once the server has acknowledged a request waiting for its answer.
  */
@@ -31,7 +31,7 @@ final class MessageStream implements StreamConsumer {
     /** Where the head being parsed began, which decides what its failure means. */
     private enum Origin { STREAM_START, NEXT_MESSAGE, RESYNC }
 
-    private final HttpConnection connection;
+    private final Http1Connection connection;
     private final int side;
     private final HeadParser head;
     private final ChunkedBody chunked = new ChunkedBody();
@@ -68,7 +68,7 @@ final class MessageStream implements StreamConsumer {
     private long deferredBytes;
     private final int maxDeferredBytes;
 
-    MessageStream(HttpConnection connection, int side, int maxHeadBytes, int maxDeferredBytes) {
+    MessageStream(Http1Connection connection, int side, int maxHeadBytes, int maxDeferredBytes) {
         this.connection = connection;
         this.side = side;
         this.head = new HeadParser(maxHeadBytes);
@@ -244,8 +244,8 @@ final class MessageStream implements StreamConsumer {
         this.origin = origin;
         state = State.HEAD;
         int role = connection.role(side);
-        head.start(role != HttpConnection.SERVER, role != HttpConnection.CLIENT,
-                origin != Origin.RESYNC && role == HttpConnection.CLIENT);
+        head.start(role != Http1Connection.SERVER, role != Http1Connection.CLIENT,
+                origin != Origin.RESYNC && role == Http1Connection.CLIENT);
     }
 
     private void headDone(long headEnd) {
@@ -457,7 +457,7 @@ final class MessageStream implements StreamConsumer {
      * its answer: the answer is the raw bytes until the close ({@code sent} of them so far).
      */
     private boolean http09Response(long sent) {
-        if (origin == Origin.RESYNC || connection.role(side) != HttpConnection.SERVER) return false;
+        if (origin == Origin.RESYNC || connection.role(side) != Http1Connection.SERVER) return false;
         ExchangeInProgress x = connection.http09Response(headTimestamp, headAck);
         if (x == null) return false;
         head.release();

@@ -1,4 +1,4 @@
-package dev.httptrace.http;
+package dev.httptrace.http1;
 
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;

@@ -1,4 +1,4 @@
-package dev.httptrace.http;
+package dev.httptrace.http1;
 
 /**
  * Checks, one byte at a time, whether bytes begin a request line

@@ -1,4 +1,4 @@
-package dev.httptrace.http;
+package dev.httptrace.http1;
 
 import dev.httptrace.jmh.TypicalExchange;
 import org.openjdk.jmh.annotations.Benchmark;

@@ -1,4 +1,7 @@
-package dev.httptrace.http;
+package dev.httptrace.http1;
+
+import dev.httptrace.exchange.Exchange;
+import dev.httptrace.pipeline.Tracer;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.httptrace.capture.Segment;
@@ -18,19 +21,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  *
  * <p>A plain {@code mvn test} runs them in regression mode: each fuzz test runs once on the
  * empty input and once on every file under
- * {@code src/test/resources/dev/httptrace/http/HttpTracerFuzzTestInputs/<methodName>/}.
+ * {@code src/test/resources/dev/httptrace/http1/Http1FuzzTestInputs/<methodName>/}.
  * To fuzz for real, one fuzz test per run, for its {@code maxDuration}:
  *
  * <pre>
- * JAZZER_FUZZ=1 mvn test -Dtest=HttpTracerFuzzTest#conversation
- * JAZZER_FUZZ=1 mvn test -Dtest=HttpTracerFuzzTest#headParser
+ * JAZZER_FUZZ=1 mvn test -Dtest=Http1FuzzTest#conversation
+ * JAZZER_FUZZ=1 mvn test -Dtest=Http1FuzzTest#headParser
  * </pre>
  *
  * Jazzer keeps its generated corpus in {@code .cifuzz-corpus/} (not committed) and writes an
  * input that fails into the inputs directory above, where it stays as a regression test once
  * the bug is fixed. Keep the machine's limits in mind: fuzzing uses a full core.
  */
-class HttpTracerFuzzTest {
+class Http1FuzzTest {
     private static final Set<String> UNANSWERED = Set.of("closed", "timeout", "capture_end", "gap");
 
     /**
@@ -43,18 +46,18 @@ class HttpTracerFuzzTest {
     @FuzzTest(maxDuration = "10m")
     void conversation(byte[] input) {
         boolean small = input.length > 0 && (input[0] & 2) != 0;
-        HttpTracer.Settings settings = small
-                ? new HttpTracer.Settings(2, 1_000_000_000L, 256, 512, 100_000_000L)
-                : HttpTracer.Settings.defaults();
+        Tracer.Settings settings = small
+                ? new Tracer.Settings(2, 1_000_000_000L, 256, 512, 100_000_000L)
+                : Tracer.Settings.defaults();
         List<Exchange> out = new ArrayList<>();
-        HttpTracer tracer = new HttpTracer(out::add, settings);
+        Tracer tracer = new Tracer(out::add, settings);
         for (Segment s : segments(input)) {
             tracer.accept(s);
             if (s.ifindex() == 2) tracer.expire(s.timestampNanos());
             assertTrue(tracer.stats().flowsActive() <= settings.maxFlows());
         }
         tracer.finish();
-        HttpTracer.Stats stats = tracer.stats();
+        Tracer.Stats stats = tracer.stats();
         assertEquals(0, stats.flowsActive());
         assertEquals(0, tracer.heldHeadBytes(), "everything held was released");
         assertEquals(out.size(), stats.exchanges());

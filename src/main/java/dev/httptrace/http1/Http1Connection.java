@@ -1,7 +1,9 @@
-package dev.httptrace.http;
+package dev.httptrace.http1;
 
+import dev.httptrace.exchange.Exchange;
+import dev.httptrace.protocol.ProtocolConnection;
+import dev.httptrace.protocol.ProtocolContext;
 import dev.httptrace.tcp.Connection;
-import dev.httptrace.tcp.ConnectionHandler;
 import dev.httptrace.tcp.EndReason;
 import dev.httptrace.tcp.SeqNum;
 import dev.httptrace.tcp.StreamConsumer;
@@ -17,7 +19,7 @@ import java.util.ArrayDeque;
  * acknowledgement numbers keep the pairing honest: a response can only answer a request
  * whose head the server had received, i.e. whose end its segment acknowledges.
  */
-final class HttpConnection implements ConnectionHandler {
+final class Http1Connection implements ProtocolConnection {
     static final int UNKNOWN = 0;
     static final int CLIENT = 1;
     static final int SERVER = 2;
@@ -25,7 +27,9 @@ final class HttpConnection implements ConnectionHandler {
     /** Requests waiting for responses on one connection beyond this are counted, not tracked. */
     static final int MAX_OPEN_EXCHANGES = 256;
 
-    private final HttpTracer tracer;
+    private final Http1Module module;
+    private final Http1Counters counters;
+    private final ProtocolContext context;
     private final Connection tcp;
     private final MessageStream[] streams;
     private int clientSide = -1;
@@ -47,12 +51,19 @@ final class HttpConnection implements ConnectionHandler {
     private boolean notHttp;
     private boolean countedNotHttp;
 
-    HttpConnection(HttpTracer tracer, Connection tcp, int maxHeadBytes, int maxDeferredBytes) {
-        this.tracer = tracer;
+    Http1Connection(Http1Module module, ProtocolContext context, Connection tcp, int maxHeadBytes, int maxDeferredBytes) {
+        this.module = module;
+        this.counters = module.counters;
+        this.context = context;
         this.tcp = tcp;
         this.streams = new MessageStream[] {
                 new MessageStream(this, 0, maxHeadBytes, maxDeferredBytes),
                 new MessageStream(this, 1, maxHeadBytes, maxDeferredBytes)};
+    }
+
+    @Override
+    public boolean recognised() {
+        return sawHttp;
     }
 
     @Override
@@ -113,11 +124,11 @@ final class HttpConnection implements ConnectionHandler {
 
     ExchangeInProgress request(int side, HeadParser head, long timestampNanos, long headEnd) {
         if (head.malformedLine == null) { // a malformed line only counts once a server answers it as HTTP
-            tracer.requests++;
+            counters.requests++;
             sawHttp = true;
         }
-        if (open.size() >= MAX_OPEN_EXCHANGES || !tracer.canHold(head.keptBytes())) {
-            tracer.requestsDropped++;
+        if (open.size() >= MAX_OPEN_EXCHANGES || !module.canHold(head.keptBytes())) {
+            counters.requestsDropped++;
             return null;
         }
         ExchangeInProgress waiting = parked;
@@ -125,13 +136,13 @@ final class HttpConnection implements ConnectionHandler {
         boolean answered = waiting != null
                 && (waiting.responseAck < 0 || SeqNum.diff(waiting.responseAck, headEnd) >= 0);
         if (waiting != null && !answered) {
-            tracer.hold(-waiting.keptBytes);
-            tracer.orphanResponses++; // the server had not received this request: it answered one never seen
+            module.hold(-waiting.keptBytes);
+            counters.orphanResponses++; // the server had not received this request: it answered one never seen
         }
         ExchangeInProgress x = answered ? waiting : new ExchangeInProgress();
         long before = x.keptBytes;
         x.request(head, timestampNanos, headEnd);
-        tracer.hold(x.keptBytes - before);
+        module.hold(x.keptBytes - before);
         x.afterClientLoss = lost[side];
         lost[side] = false;
         open.addLast(x);
@@ -148,15 +159,15 @@ final class HttpConnection implements ConnectionHandler {
         if (x.emitted || x.responseSeen) return false;
         open.remove(x);
         awaitingResponse.remove(x);
-        tracer.hold(-x.keptBytes);
-        tracer.requests--;
+        module.hold(-x.keptBytes);
+        counters.requests--;
         dropTentativeRole(clientSide);
         return true;
     }
 
     /** Pairs a final response with its request; null when it answers none that was seen. */
     ExchangeInProgress response(HeadParser head, long timestampNanos, long ack) {
-        tracer.responses++;
+        counters.responses++;
         sawHttp = true;
         ExchangeInProgress x = pair(ack);
         if (x == null) {
@@ -168,15 +179,15 @@ final class HttpConnection implements ConnectionHandler {
                 x = new ExchangeInProgress();
                 x.parkedSince = timestampNanos;
                 parked = x;
-                tracer.watchParked(this);
+                module.watchParked(this);
             } else {
-                tracer.orphanResponses++;
+                counters.orphanResponses++;
                 return null;
             }
         }
         long before = x.keptBytes;
         x.response(head, timestampNanos, ack);
-        tracer.hold(x.keptBytes - before);
+        module.hold(x.keptBytes - before);
         return x;
     }
 
@@ -188,11 +199,11 @@ final class HttpConnection implements ConnectionHandler {
         ExchangeInProgress first = awaitingResponse.peekFirst();
         if (first == null || !"0.9".equals(first.requestVersion)) return null;
         awaitingResponse.pollFirst();
-        tracer.responses++;
+        counters.responses++;
         sawHttp = true;
         long before = first.keptBytes;
         first.http09Response(timestampNanos, ack);
-        tracer.hold(first.keptBytes - before);
+        module.hold(first.keptBytes - before);
         return first;
     }
 
@@ -258,18 +269,18 @@ final class HttpConnection implements ConnectionHandler {
     /** A stream seen from its start did not begin with HTTP: a parse error, or a non-HTTP flow if none is seen by the close. */
     void notHttp(int side) {
         if (sawHttp) {
-            tracer.parseErrors++;
+            counters.parseErrors++;
         } else {
             notHttp = true;
         }
     }
 
     void parseError() {
-        tracer.parseErrors++;
+        counters.parseErrors++;
     }
 
     void malformedHeaderLines(int n) {
-        tracer.malformedHeaderLines += n;
+        counters.malformedHeaderLines += n;
     }
 
     /** A direction ended; when it is the server's, requests still waiting will not be answered. */
@@ -285,7 +296,7 @@ final class HttpConnection implements ConnectionHandler {
     @Override
     public void onClose(EndReason reason, long timestampNanos) {
         if (notHttp && !sawHttp) {
-            tracer.nonHttpFlows++;
+            counters.nonHttpFlows++;
             countedNotHttp = true;
         }
         while (parked != null) abandonParked(); // the server's stream plays out what waited, its end included
@@ -299,11 +310,11 @@ final class HttpConnection implements ConnectionHandler {
 
     @Override
     public void onHandedOver() {
-        if (countedNotHttp) tracer.nonHttpFlows--; // its ciphertext, now reported as plaintext
+        if (countedNotHttp) counters.nonHttpFlows--; // its ciphertext, now reported as plaintext
         countedNotHttp = false;
-        if (parked != null) tracer.hold(-parked.keptBytes);
+        if (parked != null) module.hold(-parked.keptBytes);
         parked = null;
-        for (ExchangeInProgress x : open) tracer.hold(-x.keptBytes);
+        for (ExchangeInProgress x : open) module.hold(-x.keptBytes);
         open.clear();
         awaitingResponse.clear();
     }
@@ -317,9 +328,9 @@ final class HttpConnection implements ConnectionHandler {
     /** Stops waiting for the request of the parked response: it is an orphan, and the server's stream goes on. */
     void abandonParked() {
         if (parked == null) return;
-        tracer.hold(-parked.keptBytes);
+        module.hold(-parked.keptBytes);
         parked = null;
-        tracer.orphanResponses++;
+        counters.orphanResponses++;
         streams[1 - clientSide].resume(null);
     }
 
@@ -334,7 +345,7 @@ final class HttpConnection implements ConnectionHandler {
 
     private void emit(ExchangeInProgress x, String unanswered) {
         x.emitted = true;
-        tracer.hold(-x.keptBytes);
+        module.hold(-x.keptBytes);
         if (open.peekFirst() == x) {
             open.pollFirst();
         } else {
@@ -343,14 +354,14 @@ final class HttpConnection implements ConnectionHandler {
         // Bytes that made no request line are only an exchange once a server answered them (with HTTP).
         if (x.malformedRequest != null) {
             if (unanswered != null) return;
-            tracer.requests++; // counted as a request once the server answered it
+            counters.requests++; // counted as a request once the server answered it
         }
         int server = 1 - clientSide;
         Exchange.Response response = unanswered == null ? x.toResponse() : null;
         TlsOrigin origin = tcp.tls();
         Exchange.Tls tls = origin == null ? null
                 : new Exchange.Tls(origin.process(clientSide), origin.process(server), origin.socketKnown());
-        tracer.emit(origin, clientSide, new Exchange(tcp.ifindex(), tcp.ipv6(),
+        context.emit(clientSide, new Exchange(tcp.ifindex(), tcp.ipv6(),
                 new Exchange.Endpoint(tcp.address(clientSide).clone(), tcp.port(clientSide)),
                 new Exchange.Endpoint(tcp.address(server).clone(), tcp.port(server)),
                 x.toRequest(), response,

@@ -1,4 +1,4 @@
-package dev.httptrace.http;
+package dev.httptrace.exchange;
 
 import java.util.List;
 
@@ -31,7 +31,7 @@ public record Exchange(int ifindex, boolean ipv6, Endpoint client, Endpoint serv
      * @param socketKnown   the addresses and ports are the TCP socket's; false when it could not
      *                      be known (the endpoints' addresses are then empty and ports 0)
      */
-    public record Tls(dev.httptrace.tcp.ProcessInfo clientProcess, dev.httptrace.tcp.ProcessInfo serverProcess,
+    public record Tls(ProcessInfo clientProcess, ProcessInfo serverProcess,
                       boolean socketKnown) {}
 
     /** An IP address (4 or 16 bytes; empty when unknown) and a TCP port (0 when unknown). */

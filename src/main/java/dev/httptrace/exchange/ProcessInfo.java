@@ -1,4 +1,4 @@
-package dev.httptrace.tcp;
+package dev.httptrace.exchange;
 
 /**
  * A process at one end of a connection, as the TLS source saw it (ECS process fields).

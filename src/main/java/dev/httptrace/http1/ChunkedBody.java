@@ -1,4 +1,4 @@
-package dev.httptrace.http;
+package dev.httptrace.http1;
 
 /**
  * Skips a chunked body (RFC 9112 section 7.1) by counting: chunk-size lines with extensions,

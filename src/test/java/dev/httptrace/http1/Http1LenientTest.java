@@ -1,4 +1,6 @@
-package dev.httptrace.http;
+package dev.httptrace.http1;
+
+import dev.httptrace.exchange.Exchange;
 
 import dev.httptrace.testing.Conversation;
 import org.junit.jupiter.api.DisplayName;
@@ -7,7 +9,7 @@ import org.junit.jupiter.api.Test;
 
 import java.util.List;
 
-import static dev.httptrace.http.Trace.describe;
+import static dev.httptrace.http1.Trace.describe;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -16,7 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Malformed and hostile traffic that a real server answered: lenient where a message is known to
  * start (a connection seen from its SYN, right after a complete message), strict where hunting.
  */
-class HttpTracerLenientTest {
+class Http1LenientTest {
     static final String BAD_REQUEST = "HTTP/1.1 400 Bad Request\r\nContent-Length: 3\r\nConnection: close\r\n\r\nbad";
 
     static String ok(String body) {
@@ -31,7 +33,7 @@ class HttpTracerLenientTest {
     }
 
     static List<String> lines(Trace t) {
-        return t.exchanges.stream().map(HttpTracerLenientTest::line).toList();
+        return t.exchanges.stream().map(Http1LenientTest::line).toList();
     }
 
     @Nested

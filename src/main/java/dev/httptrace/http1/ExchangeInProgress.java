@@ -1,4 +1,6 @@
-package dev.httptrace.http;
+package dev.httptrace.http1;
+
+import dev.httptrace.exchange.Exchange;
 
 import java.util.List;
 

@@ -13,15 +13,75 @@ import java.util.List;
  * @param response  the final (non-1xx) response, or null when the request went unanswered
  * @param trace     what httptrace itself knows about the capture of this exchange
  * @param tls       set when the exchange was read from TLS plaintext (https), else null
+ * @param http2     set for an HTTP/2 stream (the request and response are its header blocks), else null
  */
 public record Exchange(int ifindex, boolean ipv6, Endpoint client, Endpoint server,
-                       Request request, Response response, TraceInfo trace, Tls tls) {
+                       Request request, Response response, TraceInfo trace, Tls tls, Http2 http2) {
+
+    /** An HTTP/1 exchange. */
+    public Exchange(int ifindex, boolean ipv6, Endpoint client, Endpoint server,
+                    Request request, Response response, TraceInfo trace, Tls tls) {
+        this(ifindex, ipv6, client, server, request, response, trace, tls, null);
+    }
 
     /** An exchange seen in packets (no TLS). */
     public Exchange(int ifindex, boolean ipv6, Endpoint client, Endpoint server,
                     Request request, Response response, TraceInfo trace) {
-        this(ifindex, ipv6, client, server, request, response, trace, null);
+        this(ifindex, ipv6, client, server, request, response, trace, null, null);
     }
+
+    /** This exchange with the processes the TLS source knows now. */
+    public Exchange withTls(Tls tls) {
+        return new Exchange(ifindex, ipv6, client, server, request, response, trace, tls, http2);
+    }
+
+    /**
+     * What an HTTP/2 stream adds to the exchange. Fields that the capture could not know are
+     * null (or 0 where said), never guessed.
+     *
+     * @param streamId          the stream's id
+     * @param end               how the stream ended: "complete" (END_STREAM both ways), "rst_stream",
+     *                          "goaway" (above the last stream id a GOAWAY let through), "closed"
+     *                          (the connection ended first), "timeout", "capture_end"
+     * @param reset             the RST_STREAM that ended it, or null
+     * @param goAway            the GOAWAY that ended it, or null
+     * @param scheme            {@code :scheme}, or null when unknown
+     * @param trailers          the response's trailing header block (empty when none)
+     * @param unknownFields     header fields of this stream that HPACK could not know (references
+     *                          to table entries from before the capture joined, or after a loss)
+     * @param joinedMidStream   the connection was not seen from its start
+     * @param requestHeadersSeen false when the request's HEADERS came before the capture joined:
+     *                          the record holds only what was seen after
+     * @param pushedBy          the stream whose PUSH_PROMISE opened this one, 0 when not pushed
+     * @param endTimestampNanos when the stream ended (its last END_STREAM or RST_STREAM), 0 when it did not
+     * @param grpc              set for gRPC calls, else null
+     */
+    public record Http2(int streamId, String end, Reset reset, GoAway goAway, String scheme, List<Header> trailers,
+                        int unknownFields, boolean joinedMidStream, boolean requestHeadersSeen, int pushedBy,
+                        long endTimestampNanos, Grpc grpc) {
+        public Http2 {
+            trailers = trailers == null ? List.of() : List.copyOf(trailers);
+        }
+    }
+
+    /** An RST_STREAM: its error code, the code's name (RFC 9113 section 7) and who sent it ("client"/"server"). */
+    public record Reset(long errorCode, String error, String by) {}
+
+    /** A GOAWAY: the last stream id it let through, its error code and the code's name. */
+    public record GoAway(int lastStreamId, long errorCode, String error) {}
+
+    /**
+     * A gRPC call over the stream.
+     *
+     * @param service          from {@code :path} ({@code /package.Service/Method}), null when unknown
+     * @param method           likewise
+     * @param statusCode       {@code grpc-status} of the trailers, null when unknown
+     * @param message          {@code grpc-message}, null when none or unknown
+     * @param requestMessages  length-prefixed messages the client sent, -1 when the count is unknown (bytes lost)
+     * @param responseMessages likewise for the server
+     */
+    public record Grpc(String service, String method, Integer statusCode, String message,
+                       long requestMessages, long responseMessages) {}
 
     /**
      * What an exchange read from a TLS library's plaintext adds.
@@ -37,8 +97,16 @@ public record Exchange(int ifindex, boolean ipv6, Endpoint client, Endpoint serv
     /** An IP address (4 or 16 bytes; empty when unknown) and a TCP port (0 when unknown). */
     public record Endpoint(byte[] address, int port) {}
 
-    /** One header line as sent: the name keeps its case, the value is trimmed of surrounding whitespace. */
-    public record Header(String name, String value) {}
+    /**
+     * One header line as sent: the name keeps its case, the value is trimmed of surrounding
+     * whitespace. {@code sensitive}: the sender asked that it never be indexed (HPACK), so it is
+     * redacted like {@code authorization}.
+     */
+    public record Header(String name, String value, boolean sensitive) {
+        public Header(String name, String value) {
+            this(name, value, false);
+        }
+    }
 
     /**
      * @param timestampNanos epoch nanoseconds of the request's first byte

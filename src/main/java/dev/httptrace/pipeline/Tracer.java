@@ -219,8 +219,7 @@ public final class Tracer {
             WaitingForPeer w = waitingForPeer.pollFirst();
             Exchange x = w.exchange();
             TlsOrigin o = w.origin();
-            emit(new Exchange(x.ifindex(), x.ipv6(), x.client(), x.server(), x.request(), x.response(), x.trace(),
-                    new Exchange.Tls(o.process(w.clientSide()), o.process(1 - w.clientSide()), o.socketKnown())));
+            emit(x.withTls(new Exchange.Tls(o.process(w.clientSide()), o.process(1 - w.clientSide()), o.socketKnown())));
         }
     }
 

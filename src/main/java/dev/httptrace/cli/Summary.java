@@ -214,6 +214,13 @@ final class Summary implements ExchangeSink {
             .append(s.retransmittedSegments()).append(" retransmitted segments, ")
             .append(s.interfaceCopies()).append(" copies from other interfaces");
         lines.add(line.toString());
+        Tracer.Http2Stats h2 = s.http2();
+        if (h2.connections() > 0) {
+            lines.add("http2: " + h2.connections() + " connections, " + h2.streams() + " streams ("
+                    + h2.partial() + " partial, " + h2.unknownFields() + " header fields unknown), "
+                    + h2.rstStreams() + " reset, " + h2.goAways() + " GOAWAY, " + h2.framingLost() + " framing lost, "
+                    + h2.errors() + " errors");
+        }
         if (exchanges == 0) {
             return lines;
         }
@@ -309,6 +316,17 @@ final class Summary implements ExchangeSink {
             g.writeNumberField("retransmitted_segments", s.retransmittedSegments());
             g.writeNumberField("interface_copies", s.interfaceCopies());
             g.writeEndObject();
+            Tracer.Http2Stats h2 = s.http2();
+            g.writeObjectFieldStart("http2");
+            g.writeNumberField("connections", h2.connections());
+            g.writeNumberField("streams", h2.streams());
+            g.writeNumberField("partial", h2.partial());
+            g.writeNumberField("unknown_fields", h2.unknownFields());
+            g.writeNumberField("rst_streams", h2.rstStreams());
+            g.writeNumberField("goaways", h2.goAways());
+            g.writeNumberField("framing_lost", h2.framingLost());
+            g.writeNumberField("errors", h2.errors());
+            g.writeEndObject();
             if (c.kernel() != null) {
                 NativeCapture.Stats k = c.kernel();
                 g.writeObjectFieldStart("capture");
@@ -325,7 +343,6 @@ final class Summary implements ExchangeSink {
                 g.writeNumberField("lost", t.lost());
                 g.writeNumberField("streams", t.streams());
                 g.writeNumberField("socket_unknown_streams", t.socketUnknownStreams());
-                g.writeNumberField("http2_streams", t.http2Streams());
                 g.writeNumberField("bytes_not_copied", t.bytesNotCopied());
                 g.writeEndObject();
             }

@@ -53,7 +53,7 @@ final class TlsSource implements AutoCloseable {
         TlsSource source = new TlsSource(tracer, capture, new TlsLibraries(capture, report));
         try {
             boolean filtered = !ports.isEmpty() || hosts != HostFilter.ANY;
-            tracer.traceTls(filtered ? new SegmentFilter(new HashSet<>(ports), hosts) : null, report,
+            tracer.traceTls(filtered ? new SegmentFilter(new HashSet<>(ports), hosts) : null,
                     new TlsTracker.Kernel() {
                         @Override
                         public void mute(int pid, long ssl, int serial) {
@@ -97,20 +97,20 @@ final class TlsSource implements AutoCloseable {
 
     /** The TLS source's counters, for the exit summary (its text line, and --stats json). */
     record Stats(int libraries, long records, long lost, long streams, long socketUnknownStreams,
-                 long http2Streams, long bytesNotCopied) {}
+                 long bytesNotCopied) {}
 
     /** The exit summary's TLS line. */
     String summary() {
         Stats s = stats();
         return "tls: " + s.libraries() + " libraries probed, " + s.records() + " records, " + s.lost() + " lost, "
-                + s.streams() + " streams (" + s.socketUnknownStreams() + " socket unknown, " + s.http2Streams()
-                + " HTTP/2 not decoded), " + s.bytesNotCopied() + " bytes not copied";
+                + s.streams() + " streams (" + s.socketUnknownStreams() + " socket unknown), "
+                + s.bytesNotCopied() + " bytes not copied";
     }
 
     Stats stats() {
         TlsTracker.Counters c = tracer.tlsCounters();
         return new Stats(libraries.attached(), capture.records(), capture.lostSamples(), c.streams(),
-                c.unknownSockets(), c.http2Streams(), c.skippedBytes());
+                c.unknownSockets(), c.skippedBytes());
     }
 
     @Override

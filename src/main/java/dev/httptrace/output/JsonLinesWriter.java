@@ -56,6 +56,15 @@ public final class JsonLinesWriter implements ExchangeSink, Flushable {
             INTERFACE = n("interface"), GAP = n("gap"), TRUNCATED = n("truncated"),
             UPGRADED = n("upgraded"), RETRANSMISSIONS = n("retransmissions"),
             UNANSWERED = n("unanswered");
+    // HTTP/2 and gRPC only.
+    private static final byte[] TRAILERS = n("trailers"), HTTP2 = n("http2"), STREAM_ID = n("stream_id"),
+            END = n("end"), END_DURATION = n("end_duration"), UNKNOWN_FIELDS = n("unknown_fields"),
+            JOINED_MID_STREAM = n("joined_mid_stream"), REQUEST_HEADERS_SEEN = n("request_headers_seen"),
+            PUSHED_BY = n("pushed_by"), RST_STREAM = n("rst_stream"), GOAWAY = n("goaway"), ERROR = n("error"),
+            CODE = n("code"), BY = n("by"), LAST_STREAM_ID = n("last_stream_id"), RPC = n("rpc"),
+            SYSTEM = n("system"), SERVICE = n("service"), GRPC = n("grpc"), MESSAGE = n("message"),
+            REQUEST_MESSAGES = n("request_messages"), RESPONSE_MESSAGES = n("response_messages");
+    private static final byte[] GRPC_NAME = JsonOut.value("grpc");
     private static final byte[] TCP = JsonOut.value("tcp"), IPV4 = JsonOut.value("ipv4"),
             IPV6 = JsonOut.value("ipv6"), HTTP_NAME = JsonOut.value("http"),
             REDACTED = JsonOut.value(OutputOptions.REDACTED);
@@ -151,7 +160,9 @@ public final class JsonLinesWriter implements ExchangeSink, Flushable {
         endpoint(CLIENT, x.client(), tls == null ? null : tls.clientProcess());
         endpoint(SERVER, x.server(), tls == null ? null : tls.serverProcess());
 
-        if (rq.target() != null) url(rq, tls != null); // a malformed request line has no target
+        Exchange.Http2 h2 = x.http2();
+        String scheme = h2 != null && h2.scheme() != null ? h2.scheme() : tls != null ? "https" : null;
+        if (rq.target() != null) url(rq, scheme); // a malformed request line has no target
 
         List<Header> rqHeaders = rq.headers();
         int rqCount = rqHeaders == null ? 0 : rqHeaders.size();
@@ -163,7 +174,7 @@ public final class JsonLinesWriter implements ExchangeSink, Flushable {
         g.field(REQUEST);
         g.startObject();
         method(rq.method());
-        headers(rqHeaders, rqCount, requestNames);
+        headers(HEADERS, rqHeaders, rqCount, requestNames);
         body(rq.bodySize());
         g.endObject();
         if (rs != null) {
@@ -173,11 +184,17 @@ public final class JsonLinesWriter implements ExchangeSink, Flushable {
             List<Header> rsHeaders = rs.headers();
             int rsCount = rsHeaders == null ? 0 : rsHeaders.size();
             responseNames = names(rsHeaders, rsCount, responseNames);
-            headers(rsHeaders, rsCount, responseNames);
+            headers(HEADERS, rsHeaders, rsCount, responseNames);
+            if (h2 != null && !h2.trailers().isEmpty()) {
+                List<Header> tr = h2.trailers();
+                responseNames = names(tr, tr.size(), responseNames);
+                headers(TRAILERS, tr, tr.size(), responseNames);
+            }
             body(rs.bodySize());
             g.endObject();
         }
         g.endObject();
+        if (h2 != null && h2.grpc() != null) rpc(h2.grpc());
 
         g.field(HTTPTRACE);
         g.startObject();
@@ -202,6 +219,7 @@ public final class JsonLinesWriter implements ExchangeSink, Flushable {
         }
         anomalies(t);
         malformedRequest(t);
+        if (h2 != null) http2(h2, rq.timestampNanos());
         if (tls != null) {
             g.field(TLS);
             g.startObject();
@@ -230,8 +248,92 @@ public final class JsonLinesWriter implements ExchangeSink, Flushable {
         if (rs.statusCode() == 0) return;
         gen.field(STATUS_CODE);
         gen.number(rs.statusCode());
-        gen.field(REASON);
-        text(rs.reason() == null ? "" : rs.reason());
+        if (rs.reason() != null) { // HTTP/2 has none
+            gen.field(REASON);
+            text(rs.reason());
+        }
+    }
+
+    private void http2(Exchange.Http2 h2, long requestNanos) {
+        JsonOut g = gen;
+        g.field(HTTP2);
+        g.startObject();
+        g.field(STREAM_ID);
+        g.number(h2.streamId());
+        g.field(END);
+        text(h2.end());
+        if (h2.endTimestampNanos() != 0) {
+            g.field(END_DURATION);
+            g.number(Math.max(0L, h2.endTimestampNanos() - requestNanos));
+        }
+        if (h2.reset() != null) {
+            g.field(RST_STREAM);
+            g.startObject();
+            g.field(ERROR);
+            text(h2.reset().error());
+            g.field(CODE);
+            g.number(h2.reset().errorCode());
+            g.field(BY);
+            text(h2.reset().by());
+            g.endObject();
+        }
+        if (h2.goAway() != null) {
+            g.field(GOAWAY);
+            g.startObject();
+            g.field(LAST_STREAM_ID);
+            g.number(h2.goAway().lastStreamId());
+            g.field(ERROR);
+            text(h2.goAway().error());
+            g.field(CODE);
+            g.number(h2.goAway().errorCode());
+            g.endObject();
+        }
+        g.field(UNKNOWN_FIELDS);
+        g.number(h2.unknownFields());
+        g.field(JOINED_MID_STREAM);
+        g.bool(h2.joinedMidStream());
+        g.field(REQUEST_HEADERS_SEEN);
+        g.bool(h2.requestHeadersSeen());
+        if (h2.pushedBy() != 0) {
+            g.field(PUSHED_BY);
+            g.number(h2.pushedBy());
+        }
+        g.endObject();
+    }
+
+    /** OpenTelemetry's rpc.* attributes of a gRPC call. */
+    private void rpc(Exchange.Grpc c) {
+        JsonOut g = gen;
+        g.field(RPC);
+        g.startObject();
+        g.field(SYSTEM);
+        g.raw(GRPC_NAME);
+        if (c.service() != null) {
+            g.field(SERVICE);
+            text(c.service());
+            g.field(METHOD);
+            text(c.method());
+        }
+        g.field(GRPC);
+        g.startObject();
+        if (c.statusCode() != null) {
+            g.field(STATUS_CODE);
+            g.number(c.statusCode());
+        }
+        if (c.message() != null) {
+            g.field(MESSAGE);
+            text(c.message());
+        }
+        if (c.requestMessages() >= 0) {
+            g.field(REQUEST_MESSAGES);
+            g.number(c.requestMessages());
+        }
+        if (c.responseMessages() >= 0) {
+            g.field(RESPONSE_MESSAGES);
+            g.number(c.responseMessages());
+        }
+        g.endObject();
+        g.endObject();
     }
 
     /** httptrace.anomalies: what was wrong with the messages' framing, only when something was. */
@@ -286,7 +388,7 @@ public final class JsonLinesWriter implements ExchangeSink, Flushable {
         g.endObject();
     }
 
-    private void url(Request rq, boolean https) {
+    private void url(Request rq, String scheme) {
         JsonOut g = gen;
         String original = rq.target() == null ? "" : Formats.wellFormed(rq.target());
         Target tg = target;
@@ -298,9 +400,9 @@ public final class JsonLinesWriter implements ExchangeSink, Flushable {
         if (tg.schemeStart >= 0) {
             g.field(SCHEME);
             g.string(original.substring(tg.schemeStart, tg.schemeEnd).toLowerCase(Locale.ROOT));
-        } else if (https) {
-            g.field(SCHEME); // read from TLS plaintext: the request went over https
-            g.raw(HTTPS);
+        } else if (scheme != null) {
+            g.field(SCHEME); // HTTP/2's :scheme, or https for TLS plaintext
+            text(scheme);
         }
         if (tg.domainStart >= 0) {
             g.field(DOMAIN);
@@ -382,7 +484,7 @@ public final class JsonLinesWriter implements ExchangeSink, Flushable {
         g.field(USER_AGENT);
         g.startObject();
         g.field(ORIGINAL);
-        if (names[first].redacted()) {
+        if (names[first].redacted() || sensitive(headers, n, names, first)) {
             g.raw(REDACTED);
         } else if (count == 1) {
             text(value(headers.get(first)));
@@ -419,9 +521,9 @@ public final class JsonLinesWriter implements ExchangeSink, Flushable {
      * Writes the header map: the selected names lower-cased, in order of first appearance,
      * repeated names joined with ", " in order, redacted values replaced.
      */
-    private void headers(List<Header> headers, int n, Name[] names) {
+    private void headers(byte[] field, List<Header> headers, int n, Name[] names) {
         JsonOut g = gen;
-        g.field(HEADERS);
+        g.field(field);
         g.startObject();
         outer:
         for (int i = 0; i < n; i++) {
@@ -436,7 +538,7 @@ public final class JsonLinesWriter implements ExchangeSink, Flushable {
                 }
             }
             g.field(name.json());
-            if (name.redacted()) {
+            if (name.redacted() || sensitive(headers, n, names, i)) {
                 g.raw(REDACTED);
                 continue;
             }
@@ -451,6 +553,17 @@ public final class JsonLinesWriter implements ExchangeSink, Flushable {
         }
         Arrays.fill(names, 0, n, null);
         g.endObject();
+    }
+
+    /** An occurrence of the header named at {@code first} was sent never-indexed (HPACK): its values are secret. */
+    private boolean sensitive(List<Header> headers, int n, Name[] names, int first) {
+        if (options.showSecrets()) return false;
+        for (int j = first; j < n; j++) {
+            if ((names[j] == names[first] || names[j].lower().equals(names[first].lower())) && headers.get(j).sensitive()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Writes text from the traced traffic, with unpaired surrogates replaced by U+FFFD. */

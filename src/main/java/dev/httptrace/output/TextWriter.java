@@ -145,6 +145,14 @@ public final class TextWriter implements ExchangeSink, Flushable {
             }
             escaped(tg, b);
         }
+        Exchange.Http2 h2 = x.http2();
+        if (h2 != null) {
+            b.append(" [h2 #").append(h2.streamId()).append(']');
+            if (h2.reset() != null) b.append(" [reset by ").append(h2.reset().by()).append(": ").append(h2.reset().error()).append(']');
+            if (!h2.requestHeadersSeen()) b.append(" [request not seen]");
+            if (h2.unknownFields() > 0) b.append(" [unknown fields: ").append(h2.unknownFields()).append(']');
+            if (h2.grpc() != null && h2.grpc().statusCode() != null) b.append(" [grpc-status ").append(h2.grpc().statusCode()).append(']');
+        }
         if (rs == null) {
             b.append(" [unanswered: ");
             escaped(t == null || t.unanswered() == null ? "unknown" : t.unanswered(), b);

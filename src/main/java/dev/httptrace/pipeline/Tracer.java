@@ -7,6 +7,8 @@ import dev.httptrace.exchange.Exchange;
 import dev.httptrace.exchange.ExchangeSink;
 import dev.httptrace.http1.Http1Counters;
 import dev.httptrace.http1.Http1Module;
+import dev.httptrace.http2.Http2Counters;
+import dev.httptrace.http2.Http2Module;
 import dev.httptrace.protocol.ProtocolModule;
 import dev.httptrace.protocol.ProtocolRouter;
 import dev.httptrace.tcp.Connection;
@@ -18,6 +20,7 @@ import dev.httptrace.tls.TlsTracker;
 
 import java.util.ArrayDeque;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * The composition root of the pure-Java core: wires the two sources of byte streams (TCP
@@ -85,13 +88,44 @@ public final class Tracer {
                         long requests, long responses, long exchanges, long unanswered, long orphanResponses,
                         long parseErrors, long nonHttpFlows, long flowsEvicted, int flowsActive,
                         long malformedHeaderLines, long flowsTimedOut, long requestsDropped,
-                        long interfaceCopies) {}
+                        long interfaceCopies, Http2Stats http2) {
+
+        /** Without HTTP/2 connections. */
+        public Stats(long segments, long retransmittedSegments, long outOfOrderSegments, long gaps,
+                     long requests, long responses, long exchanges, long unanswered, long orphanResponses,
+                     long parseErrors, long nonHttpFlows, long flowsEvicted, int flowsActive,
+                     long malformedHeaderLines, long flowsTimedOut, long requestsDropped, long interfaceCopies) {
+            this(segments, retransmittedSegments, outOfOrderSegments, gaps, requests, responses, exchanges, unanswered,
+                    orphanResponses, parseErrors, nonHttpFlows, flowsEvicted, flowsActive, malformedHeaderLines,
+                    flowsTimedOut, requestsDropped, interfaceCopies, Http2Stats.NONE);
+        }
+    }
+
+    /**
+     * The HTTP/2 stage's totals (see {@link Http2Counters}).
+     *
+     * @param connections   connections read as HTTP/2
+     * @param streams       streams reported
+     * @param partial       of those, records missing what HPACK or the join hid
+     * @param unknownFields header fields HPACK could not know
+     * @param rstStreams    RST_STREAM frames that ended a reported stream
+     * @param goAways       GOAWAY frames
+     * @param framingLost   times a direction lost its frame boundaries
+     * @param errors        frames and header blocks that broke the protocol
+     */
+    public record Http2Stats(long connections, long streams, long partial, long unknownFields, long rstStreams,
+                             long goAways, long framingLost, long errors) {
+        public static final Http2Stats NONE = new Http2Stats(0, 0, 0, 0, 0, 0, 0, 0);
+    }
 
     private final ExchangeSink sink;
     private final Settings settings;
     private final TcpTracker tcp;
     private final ConnectionListener connections;
     private final Http1Module http1;
+    private final Http2Module http2;
+    /** Told of each packet connection read as HTTP/2, so the capture copies its segments whole; null: nobody. */
+    private Consumer<Connection> wholeSegments;
     private final List<ProtocolModule> modules;
     /** The second source, TLS plaintext; null unless {@link #traceTls} was called. */
     private TlsTracker tls;
@@ -103,8 +137,9 @@ public final class Tracer {
         this.sink = sink;
         this.settings = settings;
         this.http1 = new Http1Module(settings.maxHeadBytes(), settings.maxReorderBytes());
-        this.modules = List.of(http1);
-        this.connections = ProtocolRouter.listener(http1, List.of(), this::emit);
+        this.http2 = new Http2Module(this::http2Opened);
+        this.modules = List.of(http1, http2);
+        this.connections = ProtocolRouter.listener(http1, List.of(http2), this::emit);
         this.tcp = new TcpTracker(settings.maxFlows(), settings.maxReorderBytes(), connections);
     }
 
@@ -113,12 +148,11 @@ public final class Tracer {
      * and paired like TCP's, and the packet path leaves their connections alone.
      *
      * @param filter  --port/--host for TLS streams (by their socket), or null for all
-     * @param notices told once per connection what is seen but not reported (HTTP/2)
      */
-    public void traceTls(SegmentFilter filter, java.util.function.Consumer<String> notices, TlsTracker.Kernel kernel) {
+    public void traceTls(SegmentFilter filter, TlsTracker.Kernel kernel) {
         tcp.expectHandOvers();
         tls = new TlsTracker(settings.maxFlows(), settings.maxReorderBytes(), connections, filter,
-                tcp::handOver, tcp.counters(), notices, kernel);
+                tcp::handOver, tcp.counters(), kernel);
     }
 
     /** Hot path of the TLS source: one record of the uprobes, in the order read. */
@@ -139,6 +173,18 @@ public final class Tracer {
     /** The TLS rings lost records: holes in TLS streams are given up as gaps now. */
     public void tlsLost() {
         if (tls != null) tls.expire(tls.latestTimestamp(), Long.MAX_VALUE, 0);
+    }
+
+    /**
+     * Tells {@code kernel} of each connection seen in packets that is read as HTTP/2: HPACK needs
+     * every byte of every header block, so its segments must be captured whole, not a prefix.
+     */
+    public void captureWholeHttp2(Consumer<Connection> kernel) {
+        wholeSegments = kernel;
+    }
+
+    private void http2Opened(Connection c) {
+        if (wholeSegments != null && c.tls() == null) wholeSegments.accept(c);
     }
 
     /** Hot path: one captured segment, in capture order. */
@@ -182,7 +228,13 @@ public final class Tracer {
         return new Stats(t.segments(), t.retransmittedSegments(), t.outOfOrderSegments(), t.gaps(),
                 h.requests(), h.responses(), exchanges, unanswered, h.orphanResponses(), h.parseErrors(),
                 h.nonHttpFlows(), t.flowsEvicted(), tcp.activeFlows(), h.malformedHeaderLines(), t.flowsTimedOut(),
-                h.requestsDropped(), t.interfaceCopies());
+                h.requestsDropped(), t.interfaceCopies(), http2Stats());
+    }
+
+    private Http2Stats http2Stats() {
+        Http2Counters c = http2.counters();
+        return new Http2Stats(c.connections(), c.streams(), c.partialStreams(), c.unknownFields(), c.rstStreams(),
+                c.goAways(), c.framingLost(), c.protocolErrors() + c.hpackErrors() + c.oversizedBlocks());
     }
 
     /** Head bytes held by HTTP/1 exchanges not reported yet (bounded; 0 once everything is reported). */

@@ -19,7 +19,6 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Consumer;
 
 /**
  * TLS streams (one per process and SSL object) turned into ordered byte streams for the
@@ -42,7 +41,6 @@ public final class TlsTracker {
         long filteredRecords;
         long streams;
         long unknownSockets;
-        long http2Streams;
 
         /** Records taken. */
         public long records() { return records; }
@@ -58,8 +56,6 @@ public final class TlsTracker {
         public long streams() { return streams; }
         /** Of those, streams whose socket could not be known. */
         public long unknownSockets() { return unknownSockets; }
-        /** Streams that carried HTTP/2 (not decoded yet). */
-        public long http2Streams() { return http2Streams; }
     }
 
     /** What this tracker tells the kernel to stop copying; a refusal only costs copies dropped here. */
@@ -83,8 +79,6 @@ public final class TlsTracker {
         /** This stream is the second traced end of a connection another stream reports; its records are dropped. */
         boolean peer;
         boolean filtered;
-        /** HTTP/2 was seen at the start of a direction: reported once, not parsed. */
-        boolean http2;
         ProcessInfo process;
         boolean closed;
         boolean watched;
@@ -104,7 +98,6 @@ public final class TlsTracker {
     private final ConnectionListener listener;
     private final SegmentFilter filter;
     private final java.util.function.ObjLongConsumer<ConnectionKey> handOver;
-    private final Consumer<String> notices;
     private final Kernel kernel;
     private final Processes processes = new Processes();
     private final LinkedHashMap<StreamId, Stream> streams;
@@ -131,13 +124,11 @@ public final class TlsTracker {
      *                 with a filter, a stream whose socket is unknown is left out too
      * @param handOver told the socket of each stream reported here, so the packet path leaves it alone
      * @param tcpCounters where the reassemblers count gaps and reordering (shared with the packet path)
-     * @param notices  told once per stream what is seen but not reported (HTTP/2)
      * @param kernel   told what the kernel need not copy: streams dropped here, packets of streams reported here
      */
     public TlsTracker(int maxStreams, int maxReorderBytes, ConnectionListener listener, SegmentFilter filter,
                       java.util.function.ObjLongConsumer<ConnectionKey> handOver, TcpCounters tcpCounters,
-                      Consumer<String> notices, Kernel kernel) {
-        this.notices = notices;
+                      Kernel kernel) {
         this.kernel = kernel;
         this.maxStreams = maxStreams;
         this.maxReorderBytes = maxReorderBytes;
@@ -172,13 +163,7 @@ public final class TlsTracker {
             s = open(id, r);
         }
         s.lastSeenNanos = Math.max(s.lastSeenNanos, ts);
-        if (!s.http2 && !s.peer && !s.filtered && !r.close() && r.position() == 0 && http2(r)) {
-            s.http2 = true;
-            counters.http2Streams++;
-            notices.accept("HTTP/2 on " + describe(s) + ": not decoded (HTTP/2 is not supported yet)");
-            kernel.mute(id.pid(), id.ssl(), r.serial());
-        }
-        if (s.peer || s.filtered || s.http2) {
+        if (s.peer || s.filtered) {
             if (s.peer) counters.peerRecords++; else counters.filteredRecords++;
             if (r.close()) forget(s);
             return;
@@ -202,35 +187,6 @@ public final class TlsTracker {
         long wire = r.length() + r.skipped();
         deliver(s, side, segment(s, side, r.position(), r.otherPosition(), Segment.ACK | Segment.PSH,
                 (int) Math.min(wire, Integer.MAX_VALUE), r.data(), r.offset(), r.length(), ts));
-    }
-
-    /** The client's HTTP/2 preface, or a SETTINGS frame on stream 0 (a server speaks first). */
-    private static boolean http2(TlsRecord r) {
-        byte[] d = r.data();
-        int o = r.offset();
-        if (r.length() >= PREFACE.length && java.util.Arrays.equals(d, o, o + PREFACE.length, PREFACE, 0, PREFACE.length)) {
-            return true;
-        }
-        return r.length() >= 9 && d[o + 3] == 0x04 && d[o + 4] == 0 && (d[o + 5] | d[o + 6] | d[o + 7] | d[o + 8]) == 0
-                && d[o] == 0 && ((d[o + 1] & 0xFF) << 8 | (d[o + 2] & 0xFF)) % 6 == 0;
-    }
-
-    private static final byte[] PREFACE = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-
-    /** "curl[123] 127.0.0.1:40000 -> 127.0.0.1:443", or the process alone when the socket is unknown. */
-    private static String describe(Stream s) {
-        String who = s.process.name() + "[" + s.process.pid() + "]";
-        if (s.localAddress.length == 0) return who + " (socket unknown)";
-        return who + " " + address(s.localAddress, s.localPort) + " <-> " + address(s.remoteAddress, s.remotePort);
-    }
-
-    private static String address(byte[] a, int port) {
-        try {
-            String host = java.net.InetAddress.getByAddress(a).getHostAddress();
-            return (a.length == 16 ? "[" + host + "]" : host) + ":" + port;
-        } catch (java.net.UnknownHostException e) {
-            return "?:" + port;
-        }
     }
 
     private Segment fin(Stream s, int side, long position, long otherPosition, long ts) {

@@ -94,17 +94,16 @@ class SummaryTest {
     @Test
     void jsonHasATlsObjectWithEveryTlsCounterWhenTlsIsOn() throws Exception {
         Summary s = new Summary(x -> {});
-        var tls = new TlsSource.Stats(2, 40, 3, 7, 1, 2, 65536);
+        var tls = new TlsSource.Stats(2, 40, 3, 7, 1, 65536);
         String json = s.json(new Summary.Counters(null, null, TRACER, tls), new Verdict(x -> {}, null, 0), ExitCode.OK);
         JsonNode t = new ObjectMapper().readTree(json).get("tls");
-        assertEquals(List.of("libraries", "records", "lost", "streams", "socket_unknown_streams", "http2_streams",
+        assertEquals(List.of("libraries", "records", "lost", "streams", "socket_unknown_streams",
                 "bytes_not_copied"), names(t.fieldNames()));
         assertEquals(2, t.get("libraries").asLong());
         assertEquals(40, t.get("records").asLong());
         assertEquals(3, t.get("lost").asLong());
         assertEquals(7, t.get("streams").asLong());
         assertEquals(1, t.get("socket_unknown_streams").asLong());
-        assertEquals(2, t.get("http2_streams").asLong());
         assertEquals(65536, t.get("bytes_not_copied").asLong());
     }
 

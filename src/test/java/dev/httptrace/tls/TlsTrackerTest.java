@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.httptrace.capture.Segment;
 import dev.httptrace.capture.TlsRecord;
 import dev.httptrace.exchange.Exchange;
+import dev.httptrace.testing.H2;
 import dev.httptrace.pipeline.Tracer;
 import dev.httptrace.output.JsonLinesWriter;
 import dev.httptrace.output.SchemaValidator;
@@ -32,7 +33,6 @@ class TlsTrackerTest {
     static final String RESPONSE = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
 
     final List<Exchange> exchanges = new ArrayList<>();
-    final List<String> notices = new ArrayList<>();
     /** Streams the kernel was told to stop copying, as "pid/ssl/serial". */
     final List<String> muted = new ArrayList<>();
     /** Connections whose packets the kernel was told to stop copying, as "localPort-remotePort". */
@@ -51,7 +51,7 @@ class TlsTrackerTest {
     final Tracer tracer = new Tracer(exchanges::add, Tracer.Settings.defaults());
 
     TlsTrackerTest() {
-        tracer.traceTls(null, notices::add, kernel);
+        tracer.traceTls(null, kernel);
     }
 
     /** A call of process {@code pid} on SSL object 0x1000+pid, with the socket local:lport -> remote:rport. */
@@ -171,7 +171,7 @@ class TlsTrackerTest {
     void aStreamLeftOutByTheFiltersIsMutedInTheKernel() {
         Tracer filtered = new Tracer(exchanges::add, Tracer.Settings.defaults());
         filtered.traceTls(new dev.httptrace.capture.SegmentFilter(java.util.Set.of(8443),
-                dev.httptrace.capture.HostFilter.ANY), notices::add, kernel);
+                dev.httptrace.capture.HostFilter.ANY), kernel);
         filtered.accept(call(1_000, CLIENT, true, 0, 0, REQUEST, 40000, 443));
         filtered.accept(call(2_000, CLIENT, false, 0, REQUEST.length(), RESPONSE, 40000, 443));
         filtered.finish();
@@ -256,18 +256,32 @@ class TlsTrackerTest {
     }
 
     @Test
-    void http2IsReportedOncePerConnectionAndNeverParsedAsHttp1() {
-        tracer.accept(call(1_000, CLIENT, true, 0, 0, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 40000, 443));
-        tracer.accept(call(1_100, CLIENT, true, 24, 0, "\0\0\0\4\0\0\0\0\0", 40000, 443));
-        tracer.accept(call(1_200, CLIENT, false, 0, 33, "\0\0\0\4\0\0\0\0\0", 40000, 443));
+    void http2InsideTlsIsReadLikeH2cAndReportedWithItsProcess() {
+        String preface = iso(H2.cat(H2.PREFACE, H2.settings()));
+        String request = iso(H2.headers(1, true, H2.block(":method GET", ":scheme https", ":path /h2", ":authority x")));
+        String settings = iso(H2.settings(0x3, 100));
+        String response = iso(H2.cat(H2.headers(1, false, H2.block(":status 200")), H2.data(1, true, "hello")));
+        tracer.accept(call(1_000, CLIENT, true, 0, 0, preface, 40000, 443));
+        tracer.accept(call(1_100, CLIENT, true, preface.length(), 0, request, 40000, 443));
+        tracer.accept(call(1_200, CLIENT, false, 0, preface.length() + request.length(), settings, 40000, 443));
+        tracer.accept(call(1_300, CLIENT, false, settings.length(), preface.length() + request.length(), response, 40000, 443));
         tracer.finish();
 
-        assertEquals(List.of(), exchanges);
-        assertEquals(1, notices.size());
-        assertTrue(notices.getFirst().contains("HTTP/2"), notices.getFirst());
-        assertEquals(List.of(CLIENT + "/" + (0x1000 + CLIENT) + "/" + SERIAL), muted, "HTTP/2 bytes are not copied any more");
+        Exchange x = exchanges.getFirst();
+        assertEquals(1, exchanges.size());
+        assertEquals("2", x.request().version());
+        assertEquals("/h2", x.request().target());
+        assertEquals(200, x.response().statusCode());
+        assertEquals(5, x.response().bodySize());
+        assertEquals("https", x.http2().scheme());
+        assertEquals(CLIENT, x.tls().clientProcess().pid());
+        assertEquals(List.of(), muted, "HTTP/2 plaintext is decoded, so it is still copied");
         assertEquals(0, tracer.stats().nonHttpFlows());
         assertEquals(0, tracer.stats().parseErrors());
+    }
+
+    private static String iso(byte[] b) {
+        return new String(b, StandardCharsets.ISO_8859_1);
     }
 
     @Test

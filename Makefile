@@ -112,7 +112,7 @@ test: $(LIB)
 
 # Coverage-guided fuzzing of the HTTP parser and reassembler and of the capture file reader,
 # FUZZ_SECONDS per fuzz test.
-FUZZ_TESTS := HttpTracerFuzzTest\#conversation HttpTracerFuzzTest\#headParser PcapReaderFuzzTest\#read
+FUZZ_TESTS := HttpTracerFuzzTest\#conversation HttpTracerFuzzTest\#headParser PcapReaderFuzzTest\#read HpackDecoderFuzzTest\#decode
 FUZZ_SECONDS ?= 300
 TEST_FUZZ_SECONDS ?= 20
 fuzz:

@@ -110,9 +110,11 @@ test: $(LIB)
 	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(TEST_FUZZ_SECONDS)
 	@cat $(BUILD)/test-summary.txt
 
-# Coverage-guided fuzzing of the HTTP parser and reassembler and of the capture file reader,
+# Coverage-guided fuzzing of the HTTP/1 parser and reassembler, the HPACK decoder, the HTTP/2
+# frame reader and streams, and of the capture file reader,
 # FUZZ_SECONDS per fuzz test.
-FUZZ_TESTS := Http1FuzzTest\#conversation Http1FuzzTest\#headParser PcapReaderFuzzTest\#read
+FUZZ_TESTS := Http1FuzzTest\#conversation Http1FuzzTest\#headParser PcapReaderFuzzTest\#read HpackDecoderFuzzTest\#decode \
+	Http2FuzzTest\#connection
 FUZZ_SECONDS ?= 300
 TEST_FUZZ_SECONDS ?= 20
 fuzz:

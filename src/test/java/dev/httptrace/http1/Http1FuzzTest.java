@@ -5,6 +5,7 @@ import dev.httptrace.pipeline.Tracer;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.httptrace.capture.Segment;
+import dev.httptrace.testing.FuzzScript;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -64,6 +65,7 @@ class Http1FuzzTest {
         assertEquals(out.stream().filter(e -> e.response() == null).count(), stats.unanswered());
         for (Exchange e : out) {
             assertNotNull(e.request());
+            if (e.http2() != null) continue; // HTTP/2 has invariants of its own (Http2FuzzTest)
             assertTrue((e.request().method() == null) == (e.trace().malformedRequest() != null),
                     "a method unless the request line was malformed");
             assertTrue(e.trace().malformedRequest() == null
@@ -123,41 +125,7 @@ class Http1FuzzTest {
         return headers.stream().mapToLong(h -> h.name().length() + h.value().length()).sum();
     }
 
-    /** Decodes the script described at {@link #conversation}. Segments after which expire runs have ifindex 2. */
     static List<Segment> segments(byte[] in) {
-        byte[] client = {10, 0, 0, 1};
-        byte[] server = {10, 0, 0, 2};
-        long[] seq = {1001, 9001};
-        long clock = 1_000_000_000_000L;
-        List<Segment> out = new ArrayList<>();
-        if (in.length > 0 && (in[0] & 1) != 0) {
-            out.add(new Segment(clock++, 1, client, server, 40000, 80, 1000, 0, Segment.SYN, 0, new byte[0]));
-            out.add(new Segment(clock++, 1, server, client, 80, 40000, 9000, 1001, Segment.SYN | Segment.ACK, 0, new byte[0]));
-        }
-        int i = 1;
-        boolean holdNext = false;
-        while (i + 1 < in.length) {
-            int control = in[i] & 0xFF;
-            int length = Math.min(in[i + 1] & 0xFF, in.length - i - 2);
-            byte[] payload = Arrays.copyOfRange(in, i + 2, i + 2 + length);
-            i += 2 + length;
-            int from = control & 1;
-            int flags = Segment.ACK | ((control & 2) != 0 ? Segment.FIN : 0) | ((control & 4) != 0 ? Segment.RST : 0);
-            if ((control & 0x80) != 0) clock += 250_000_000L;
-            byte[] captured = (control & 8) != 0 ? Arrays.copyOf(payload, length / 2) : payload;
-            Segment s = new Segment(clock++, (control & 0x80) != 0 ? 2 : 1,
-                    from == 0 ? client : server, from == 0 ? server : client, from == 0 ? 40000 : 80, from == 0 ? 80 : 40000,
-                    seq[from], seq[1 - from], flags, length, captured);
-            seq[from] = (seq[from] + length + ((flags & Segment.FIN) != 0 ? 1 : 0)) & 0xFFFF_FFFFL;
-            if ((control & 0x10) != 0) continue; // lost
-            out.add(s);
-            if ((control & 0x20) != 0) out.add(s);
-            if (holdNext && out.size() >= 2) {
-                Segment last = out.removeLast();
-                out.add(out.size() - 1, last);
-            }
-            holdNext = (control & 0x40) != 0;
-        }
-        return out;
+        return FuzzScript.segments(in, new byte[0]);
     }
 }

@@ -322,6 +322,99 @@ static __always_inline __u32 skip_body(const struct ht_event *ev, const __u8 *pa
 	return len;
 }
 
+/*
+ * Connections read as HTTP/2 (both directions): HPACK needs every byte of every header block,
+ * in order, so their segments are copied whole instead of a snaplen prefix. Entered here when
+ * a client preface is seen, or by user space (ht_capture_whole) for a connection it recognised
+ * mid-way; a SYN or RST of a direction removes its entry.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct ht_flow);
+	__type(value, __u8);
+} whole_flows SEC(".maps");
+
+#define HTTP2_PREFACE_LEN 24
+#define PREFACE_0 0x5448202a20495250ULL /* "PRI * HT" */
+#define PREFACE_1 0x0a0d302e322f5054ULL /* "TP/2.0\r\n" */
+#define PREFACE_2 0x0a0d0a0d4d530a0dULL /* "\r\nSM\r\n\r\n" */
+
+static __always_inline int is_http2_preface(const __u8 *p)
+{
+	return *(const __u64 *)p == PREFACE_0 && *(const __u64 *)(p + 8) == PREFACE_1 &&
+	       *(const __u64 *)(p + 16) == PREFACE_2;
+}
+
+static __always_inline int whole_flow(const struct ht_event *ev)
+{
+	struct ht_flow key = {};
+
+	flow_dir_of(ev, &key);
+	if (ev->tcp_flags & 0x06) { /* SYN, RST: a new connection, or none */
+		bpf_map_delete_elem(&whole_flows, &key);
+		return 0;
+	}
+	return bpf_map_lookup_elem(&whole_flows, &key) != NULL;
+}
+
+static __always_inline void capture_whole(const struct ht_event *ev)
+{
+	struct ht_flow there = {}, back = {};
+	__u8 yes = 1;
+
+	flow_dir_of(ev, &there);
+	__builtin_memcpy(back.saddr, ev->daddr, 16);
+	__builtin_memcpy(back.daddr, ev->saddr, 16);
+	back.sport = ev->dport;
+	back.dport = ev->sport;
+	back.family = ev->family;
+	bpf_map_update_elem(&whole_flows, &there, &yes, BPF_ANY);
+	bpf_map_update_elem(&whole_flows, &back, &yes, BPF_ANY);
+}
+
+/*
+ * One record of a segment copied whole: its bytes [at, at + HT_MAX_SNAPLEN) as if they were a
+ * segment of their own (sequence number advanced, FIN and RST only on the last piece), since one
+ * perf record cannot hold a 64 KiB loopback segment. Past two pieces, a record without bytes
+ * says how many were left out.
+ */
+static __always_inline void emit_piece(struct __sk_buff *skb, struct event_slot *s, __u32 off, __u32 at,
+				       __u32 total, __u32 seq, __u8 flags)
+{
+	struct ht_event *ev = &s->hdr;
+	__u32 wire, len = 0;
+
+	if (at >= total)
+		return;
+	wire = total - at;
+	if (at < 2 * HT_MAX_SNAPLEN) {
+		if (wire > HT_MAX_SNAPLEN)
+			wire = HT_MAX_SNAPLEN;
+		len = wire & (HT_MAX_SNAPLEN * 2 - 1);
+		if (len < 1 || len > HT_MAX_SNAPLEN || bpf_skb_load_bytes(skb, off + at, s->payload, len))
+			len = 0;
+	}
+	ev->seq = seq + at;
+	ev->payload_len = wire;
+	ev->tcp_flags = at + wire < total ? flags & ~0x05 : flags;
+	ev->captured_len = len;
+	if (bpf_perf_event_output(skb, &events, BPF_F_CURRENT_CPU, s, sizeof(struct ht_event) + len))
+		count(HT_CNT_EMIT_FAILED);
+	else
+		count(HT_CNT_EMITTED);
+}
+
+static __always_inline void emit_whole(struct __sk_buff *skb, struct event_slot *s, __u32 off, __u32 total)
+{
+	__u32 seq = s->hdr.seq;
+	__u8 flags = s->hdr.tcp_flags;
+
+	emit_piece(skb, s, off, 0, total, seq, flags);
+	emit_piece(skb, s, off, HT_MAX_SNAPLEN, total, seq, flags);
+	emit_piece(skb, s, off, 2 * HT_MAX_SNAPLEN, total, seq, flags);
+}
+
 SEC("socket")
 int httptrace_filter(struct __sk_buff *skb)
 {
@@ -457,6 +550,11 @@ int httptrace_filter(struct __sk_buff *skb)
 	ev->payload_len = payload_len;
 	off += tcp_hdr_len;
 
+	if (payload_len > 0 && whole_flow(ev)) {
+		emit_whole(skb, s, off, payload_len);
+		return 0;
+	}
+
 	len = payload_len < snaplen ? payload_len : snaplen;
 	if (len > 0) {
 		/* Clamp again where the verifier can see it: 1 <= len <= HT_MAX_SNAPLEN. */
@@ -468,6 +566,8 @@ int httptrace_filter(struct __sk_buff *skb)
 			len = 0;
 		}
 	}
+	if (len >= HTTP2_PREFACE_LEN && is_http2_preface(s->payload))
+		capture_whole(ev);
 	len = skip_body(ev, s->payload, len);
 	ev->captured_len = len;
 

@@ -229,8 +229,9 @@ int ht_add_host(struct ht_tracer *ht, int family, const uint8_t *addr, int prefi
 	return 0;
 }
 
-int ht_skip_connection(struct ht_tracer *ht, int family, const uint8_t *a, int aport,
-		       const uint8_t *b, int bport)
+/* Puts both directions of the connection a:aport <-> b:bport into a map keyed by struct ht_flow. */
+static int add_connection(struct bpf_map *map, int family, const uint8_t *a, int aport,
+			  const uint8_t *b, int bport)
 {
 	struct ht_flow there = { .sport = aport, .dport = bport, .family = family };
 	struct ht_flow back = { .sport = bport, .dport = aport, .family = family };
@@ -243,11 +244,26 @@ int ht_skip_connection(struct ht_tracer *ht, int family, const uint8_t *a, int a
 	memcpy(there.daddr, b, len);
 	memcpy(back.saddr, b, len);
 	memcpy(back.daddr, a, len);
-	if (bpf_map__update_elem(ht->skel->maps.tls_flows, &there, sizeof(there), &yes, sizeof(yes), BPF_ANY) ||
-	    bpf_map__update_elem(ht->skel->maps.tls_flows, &back, sizeof(back), &yes, sizeof(yes), BPF_ANY))
+	if (bpf_map__update_elem(map, &there, sizeof(there), &yes, sizeof(yes), BPF_ANY) ||
+	    bpf_map__update_elem(map, &back, sizeof(back), &yes, sizeof(yes), BPF_ANY))
 		return -errno;
-	ht->skel->bss->filter_tls_flows = 1;
 	return 0;
+}
+
+int ht_skip_connection(struct ht_tracer *ht, int family, const uint8_t *a, int aport,
+		       const uint8_t *b, int bport)
+{
+	int ret = add_connection(ht->skel->maps.tls_flows, family, a, aport, b, bport);
+
+	if (ret == 0)
+		ht->skel->bss->filter_tls_flows = 1;
+	return ret;
+}
+
+int ht_capture_whole(struct ht_tracer *ht, int family, const uint8_t *a, int aport,
+		     const uint8_t *b, int bport)
+{
+	return add_connection(ht->skel->maps.whole_flows, family, a, aport, b, bport);
 }
 
 int ht_attach(struct ht_tracer *ht, const char *ifname, char *err, size_t errlen)

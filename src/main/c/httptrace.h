@@ -65,6 +65,14 @@ int ht_skip_connection(struct ht_tracer *ht, int family, const uint8_t *a, int a
 		       const uint8_t *b, int bport);
 
 /*
+ * Copies the segments of the connection between a:aport and b:bport (as for ht_skip_connection)
+ * whole from now on, not a --snaplen prefix: user space reads it as HTTP/2, whose header blocks
+ * it needs every byte of. Until its next SYN or RST in each direction. Returns 0 or a negative errno.
+ */
+int ht_capture_whole(struct ht_tracer *ht, int family, const uint8_t *a, int aport,
+		     const uint8_t *b, int bport);
+
+/*
  * Adds a host to the kernel filter (before ht_attach): family 4 or 6, the address in
  * network byte order (4 or 16 bytes), and how many leading bits must match. Once a host
  * is added, only segments with an address in one of the added prefixes are captured.

@@ -174,10 +174,23 @@ public final class NativeCapture implements AutoCloseable {
      * when the kernel refused (the packets keep coming and are left alone in user space).
      */
     public boolean skipConnection(byte[] a, int aPort, byte[] b, int bPort) {
-        try (Arena call = Arena.ofConfined()) {
-            MemorySegment sa = call.allocateFrom(JAVA_BYTE, a);
-            MemorySegment sb = call.allocateFrom(JAVA_BYTE, b);
-            return (int) Shim.SKIP_CONNECTION.invokeExact(tracer, a.length == 16 ? 6 : 4, sa, aPort, sb, bPort) == 0;
+        return connectionCall(Shim.SKIP_CONNECTION, a, aPort, b, bPort);
+    }
+
+    /**
+     * Copies the segments of the connection between a:aPort and b:bPort whole from now on (an
+     * HTTP/2 connection: HPACK needs every header block byte), until its next SYN or RST.
+     * Returns false when the kernel refused (its map is full): segments stay cut at the snap length.
+     */
+    public boolean captureWhole(byte[] a, int aPort, byte[] b, int bPort) {
+        return connectionCall(Shim.CAPTURE_WHOLE, a, aPort, b, bPort);
+    }
+
+    private boolean connectionCall(java.lang.invoke.MethodHandle call, byte[] a, int aPort, byte[] b, int bPort) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment sa = arena.allocateFrom(JAVA_BYTE, a);
+            MemorySegment sb = arena.allocateFrom(JAVA_BYTE, b);
+            return (int) call.invokeExact(tracer, a.length == 16 ? 6 : 4, sa, aPort, sb, bPort) == 0;
         } catch (Throwable t) {
             return false;
         }

@@ -22,6 +22,7 @@ final class Shim {
     static final MethodHandle ATTACH;
     static final MethodHandle ADD_HOST;
     static final MethodHandle SKIP_CONNECTION;
+    static final MethodHandle CAPTURE_WHOLE;
     static final MethodHandle POLL;
     static final MethodHandle POLL_BUFFER_SIZE;
     static final MethodHandle LOST_SAMPLES;
@@ -59,6 +60,10 @@ final class Shim {
         // int ht_skip_connection(struct ht_tracer *ht, int family, const uint8_t *a, int aport,
         //                        const uint8_t *b, int bport)
         SKIP_CONNECTION = bind(lib, "ht_skip_connection", FunctionDescriptor.of(JAVA_INT,
+                ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT));
+        // int ht_capture_whole(struct ht_tracer *ht, int family, const uint8_t *a, int aport,
+        //                      const uint8_t *b, int bport)
+        CAPTURE_WHOLE = bind(lib, "ht_capture_whole", FunctionDescriptor.of(JAVA_INT,
                 ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT));
         // long ht_poll(struct ht_tracer *ht, void *buf, size_t cap, int timeout_ms)
         POLL = bind(lib, "ht_poll", FunctionDescriptor.of(JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT));

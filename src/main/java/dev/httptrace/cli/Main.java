@@ -421,6 +421,8 @@ public final class Main implements Callable<Integer> {
         TlsSource tlsSource = null;
         try (NativeCapture capture = NativeCapture.open(settings); StdoutWatch stdoutWatch = new StdoutWatch()) {
             capture.filterHosts(hostFilter);
+            // HTTP/2 recognised mid-way: the kernel copies its segments whole from then on.
+            tracer.captureWholeHttp2(c -> capture.captureWhole(c.address(0), c.port(0), c.address(1), c.port(1)));
             capture.attach(iface);
             if (tls) {
                 tlsSource = TlsSource.start(tracer, capture, perfPages, ports, hostFilter, tlsLibs,

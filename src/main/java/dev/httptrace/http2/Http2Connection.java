@@ -300,8 +300,10 @@ final class Http2Connection implements ProtocolConnection, FrameHandler {
                 ? new Exchange.Response(s.responseTimestamp, s.status, null, "2", s.responseHeaders,
                         s.truncated[server], s.body[server])
                 : null;
-        boolean gap = s.gap[0] || s.gap[1] || s.truncated[0] || s.truncated[1];
-        Exchange.TraceInfo trace = new Exchange.TraceInfo(response == null ? unanswered : null, gap,
+        // A stream that ended without a response HEADERS seen: the capture missed it (joined after it, or lost it).
+        String why = response != null ? null : unanswered != null ? unanswered : "gap";
+        boolean gap = s.gap[0] || s.gap[1] || s.truncated[0] || s.truncated[1] || "gap".equals(why);
+        Exchange.TraceInfo trace = new Exchange.TraceInfo(why, gap,
                 tcp.retransmissions(), false, List.of(), null);
         Exchange.Http2 h2 = new Exchange.Http2(s.id, end, s.reset, s.goAway, s.scheme, s.trailers,
                 s.unknownFields, joinedMidStream, s.requestSeen, s.pushedBy,
@@ -356,6 +358,7 @@ final class Http2Connection implements ProtocolConnection, FrameHandler {
         }
 
         void request(HeaderBlock fields, long ts) {
+            counters.requests++;
             requestSeen = true;
             requestTimestamp = ts;
             if (!pushed && (id & 1) == 1) {
@@ -382,6 +385,7 @@ final class Http2Connection implements ProtocolConnection, FrameHandler {
         }
 
         void response(HeaderBlock fields, int status, long ts) {
+            counters.responses++;
             responseSeen = true;
             responseTimestamp = ts;
             this.status = status;

@@ -4,6 +4,8 @@ package dev.httptrace.http2;
 public final class Http2Counters {
     long connections;
     long frames;
+    long requests;
+    long responses;
     long streams;
     long partialStreams;
     long unknownFields;
@@ -18,6 +20,12 @@ public final class Http2Counters {
 
     /** Connections read as HTTP/2. */
     public long connections() { return connections; }
+
+    /** Request header blocks read (a stream's first from the client, a PUSH_PROMISE's). */
+    public long requests() { return requests; }
+
+    /** Final response header blocks read. */
+    public long responses() { return responses; }
 
     /** Frames read. */
     public long frames() { return frames; }

@@ -63,9 +63,9 @@ public final class Tracer {
      * @param outOfOrderSegments    segments that arrived ahead of a missing one and were held
      * @param gaps                  stretches of stream bytes the capture lost (lost samples,
      *                              holes given up); not the parts the snap length left out
-     * @param requests              request heads parsed (a line that is no request line counts once a
+     * @param requests              request heads parsed, HTTP/2 request header blocks included (a line that is no request line counts once a
      *                              server answers it)
-     * @param responses             final (non-1xx) response heads parsed, orphans included
+     * @param responses             final (non-1xx) response heads parsed, orphans and HTTP/2 included
      * @param exchanges             exchanges reported, unanswered ones included
      * @param unanswered            exchanges reported without a response
      * @param orphanResponses       final responses that answered no request seen: never reported
@@ -225,8 +225,9 @@ public final class Tracer {
     public Stats stats() {
         TcpCounters t = tcp.counters();
         Http1Counters h = http1.counters();
+        Http2Counters h2 = http2.counters();
         return new Stats(t.segments(), t.retransmittedSegments(), t.outOfOrderSegments(), t.gaps(),
-                h.requests(), h.responses(), exchanges, unanswered, h.orphanResponses(), h.parseErrors(),
+                h.requests() + h2.requests(), h.responses() + h2.responses(), exchanges, unanswered, h.orphanResponses(), h.parseErrors(),
                 h.nonHttpFlows(), t.flowsEvicted(), tcp.activeFlows(), h.malformedHeaderLines(), t.flowsTimedOut(),
                 h.requestsDropped(), t.interfaceCopies(), http2Stats());
     }

@@ -140,8 +140,8 @@ class TlsIT {
                     print(len(urllib.request.urlopen("https://127.0.0.1:%d/py", context=c).read()))
                     """.formatted(pyPort));
             assertEquals(0, urllib.waitFor(), "urllib failed");
-            // HTTP/2 (ALPN h2): said once, never reported as HTTP/1.
-            Curl http2 = curl("--http2", url(h2, "/hello"));
+            // HTTP/2 (ALPN h2): decoded from the plaintext like h2c.
+            Curl http2 = curl("--http2", url(h2, "/hello?h2"));
             Thread.sleep(1500);
             probes = probesOf(tracer);
             new ProcessBuilder("kill", "-INT", Long.toString(tracer.java().pid())).start().waitFor();
@@ -188,12 +188,17 @@ class TlsIT {
             assertEquals(urllib.pid(), py.at("/client/process/pid").asLong(), py.toString());
             assertEquals(pyServer.pid(), py.at("/server/process/pid").asLong(), py.toString());
             assertEquals("Python-urllib/3.11", py.at("/user_agent/original").asText().replaceAll("3\\.\\d+$", "3.11"));
-            assertEquals(1 + 3 + 1 + 1 + 8 + 1, byTarget.size(), "nothing else: " + byTarget.keySet());
+            JsonNode h2Record = byTarget.get("/hello?h2");
+            assertEquals("2", h2Record.at("/network/protocol/version").asText(), h2Record.toString());
+            assertEquals(200, h2Record.at("/http/response/status_code").asInt(), h2Record.toString());
+            assertEquals("https", h2Record.at("/url/scheme").asText());
+            assertEquals(http2.pid, h2Record.at("/client/process/pid").asLong(), h2Record.toString());
+            assertEquals(1, h2Record.at("/httptrace/http2/stream_id").asInt(), h2Record.toString());
+            assertEquals(1 + 3 + 1 + 1 + 8 + 1 + 1, byTarget.size(), "nothing else: " + byTarget.keySet());
 
             String stderr = String.join("\n", tracer.stderr());
             assertTrue(stderr.contains("httptrace: tls: attached /usr/lib/x86_64-linux-gnu/libssl.so.3 (OpenSSL 3."), stderr);
             assertTrue(stderr.contains("SSL_read_ex SSL_write_ex"), stderr);
-            assertEquals(1, stderr.lines().filter(l -> l.contains("HTTP/2") && l.contains(":" + h2)).count(), stderr);
             assertTrue(stderr.contains(" 0 non-HTTP flows"), "the ciphertext is not noise: " + stderr);
             assertEquals(0, http2.exit);
         } finally {
@@ -282,8 +287,8 @@ class TlsIT {
             assertEquals(0, v6.exit);
             assertEquals(0, http2.exit);
 
-            assertEquals(1, tracer.stdout().size(), "one record (HTTP/2 is not decoded): " + tracer.stdout());
-            String line = tracer.stdout().getFirst();
+            assertEquals(2, tracer.stdout().size(), "the IPv6 one and the HTTP/2 one: " + tracer.stdout());
+            String line = tracer.stdout().stream().filter(l -> l.contains("v6")).findFirst().orElseThrow();
             SchemaValidator.assertValid(line);
             JsonNode r = JSON.readTree(line);
             assertEquals("/hello?v6", r.at("/url/original").asText());
@@ -305,16 +310,16 @@ class TlsIT {
             JsonNode stats = JSON.readTree(tracer.stderr().getLast());
             JsonNode tls = stats.get("tls");
             assertTrue(tls != null && tls.isObject(), "no tls object: " + stats);
-            assertEquals(List.of("libraries", "records", "lost", "streams", "socket_unknown_streams", "http2_streams",
+            assertEquals(List.of("libraries", "records", "lost", "streams", "socket_unknown_streams",
                     "bytes_not_copied"), names(tls));
             assertTrue(tls.get("libraries").asLong() >= 1, tls.toString());
             // Both ends of both connections (other programs on this host may add theirs: at least).
             assertTrue(tls.get("records").asLong() >= 4, tls.toString());
             assertTrue(tls.get("streams").asLong() >= 4, tls.toString());
             assertEquals(0, tls.get("lost").asLong(), tls.toString());
-            assertEquals(1, tls.get("http2_streams").asLong(), "the one HTTP/2 connection: " + tls);
+            assertEquals(1, stats.at("/http2/connections").asLong(), "the one HTTP/2 connection: " + stats);
             assertEquals(0, tls.get("bytes_not_copied").asLong(), tls.toString());
-            assertEquals(1, stats.at("/tracer/exchanges").asLong(), stats.toString());
+            assertEquals(2, stats.at("/tracer/exchanges").asLong(), stats.toString());
         }
     }
 

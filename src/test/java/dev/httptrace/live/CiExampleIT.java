@@ -23,7 +23,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class CiExampleIT {
     private static final String MARKER = "<!-- ci-example:";
-    private static final String SMOKE_ANCHOR = "# 3. Smoke requests";
 
     @BeforeEach
     void root() {
@@ -57,9 +56,10 @@ class CiExampleIT {
     @Test
     void aFiveHundredFailsTheJob(@TempDir Path job) throws Exception {
         String snippet = snippet();
-        // python3 -m http.server answers POST with 501 Unsupported method.
-        String withError = snippet.replace(SMOKE_ANCHOR,
-                "curl -sS -o /dev/null -X POST \"http://127.0.0.1:$port/\"\n" + SMOKE_ANCHOR);
+        // python3 -m http.server answers POST with 501 Unsupported method. Sent after the smoke
+        // request that waits until the service accepts connections, so it is answered.
+        String waits = snippet.lines().filter(l -> l.contains("--retry-connrefused")).findFirst().orElseThrow() + "\n";
+        String withError = snippet.replace(waits, waits + "curl -sS -o /dev/null -X POST \"http://127.0.0.1:$port/\"\n");
         assertNotEquals(snippet, withError);
         Run run = runSnippet(withError, job);
         assertNotEquals(0, run.exit, run.toString());

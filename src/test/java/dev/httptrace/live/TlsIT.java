@@ -464,6 +464,76 @@ class TlsIT {
         }
     }
 
+    /** --tls-lib naming a file that is no OpenSSL (it does not export SSL_read and SSL_write) is exit 2. */
+    @Test
+    void aTlsLibThatIsNotOpenSslIsExit2() throws Exception {
+        String zlib = "/usr/lib/x86_64-linux-gnu/libz.so.1";
+        try (TracerProcess tracer = TracerProcess.start("-i lo --tls-lib " + zlib + " -d 30s", "")) {
+            assertEquals(2, tracer.waitFor(60), String.join("\n", tracer.stderr()));
+            assertTrue(tracer.stderr().contains("httptrace: --tls-lib " + zlib + ": " + zlib
+                    + " does not export SSL_read and SSL_write"), String.join("\n", tracer.stderr()));
+            assertEquals(List.of(), tracer.stdout());
+        }
+    }
+
+    /**
+     * Two copies of libssl that no process has mapped when the tracer starts: the one named
+     * with --tls-lib is probed at the start (said before "tracing on"); the other is found by
+     * the rescan (every 2 s) once a Python client started later loads it (LD_LIBRARY_PATH),
+     * and that client's exchange is reported. Without the rescan the second copy is never
+     * probed and there is no record; without --tls-lib the first is not attached at the start.
+     */
+    @Test
+    void aTlsLibIsProbedAtTheStartAndALibraryLoadedLaterIsFoundByTheRescan() throws Exception {
+        Path named = Files.createDirectories(dir.resolve("named"));
+        Path later = Files.createDirectories(dir.resolve("later"));
+        Path system = Path.of("/usr/lib/x86_64-linux-gnu/libssl.so.3");
+        Files.copy(system, named.resolve("libssl.so.3"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Files.copy(system, later.resolve("libssl.so.3"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        try (TracerProcess tracer = TracerProcess.start("-i lo -p " + https + " --tls-lib " + named.resolve("libssl.so.3"), "")) {
+            tracer.awaitTracing();
+            List<String> atStart = tracer.stderr();
+            assertTrue(atStart.stream().anyMatch(l -> l.startsWith("httptrace: tls: attached " + named.resolve("libssl.so.3"))),
+                    "the named copy is probed at the start: " + String.join("\n", atStart));
+            assertFalse(atStart.stream().anyMatch(l -> l.contains(later.toString())), String.join("\n", atStart));
+
+            ProcessBuilder pb = new ProcessBuilder("python3", "-c", """
+                    import ssl, sys, urllib.request
+                    print("loaded", flush=True)
+                    sys.stdin.readline()
+                    c = ssl.create_default_context(); c.check_hostname = False; c.verify_mode = ssl.CERT_NONE
+                    print(len(urllib.request.urlopen("https://127.0.0.1:%d/hello?later", context=c).read()), flush=True)
+                    """.formatted(https)).redirectError(ProcessBuilder.Redirect.DISCARD);
+            pb.environment().put("LD_LIBRARY_PATH", later.toString());
+            Process client = pb.start();
+            try {
+                var fromClient = client.inputReader();
+                assertEquals("loaded", fromClient.readLine());
+                assertTrue(Files.readString(Path.of("/proc/" + client.pid() + "/maps")).contains(later.resolve("libssl.so.3").toString()),
+                        "the client runs on the later copy");
+                awaitStderr(tracer, l -> l.startsWith("httptrace: tls: attached " + later.resolve("libssl.so.3")));
+                assertTrue(tracer.stderr().stream().anyMatch(l -> l.startsWith("httptrace: tls: attached " + later.resolve("libssl.so.3"))
+                        && l.contains("python3[" + client.pid() + "]")), "found by the rescan: " + String.join("\n", tracer.stderr()));
+                client.getOutputStream().write("go\n".getBytes(StandardCharsets.US_ASCII));
+                client.getOutputStream().flush();
+                assertEquals("6", fromClient.readLine());
+                assertTrue(client.waitFor(30, TimeUnit.SECONDS) && client.exitValue() == 0, "the client failed");
+            } finally {
+                client.destroy();
+            }
+            awaitRecords(tracer, 1, r -> r.at("/client/process/pid").asLong() == client.pid());
+            Tcpdump.interrupt(tracer);
+            assertEquals(0, tracer.waitFor(30), String.join("\n", tracer.stderr()));
+            List<JsonNode> ours = tracer.stdout().stream().map(TlsIT::json)
+                    .filter(r -> r.at("/client/process/pid").asLong() == client.pid()).toList();
+            assertEquals(1, ours.size(), tracer.stdout() + "\n" + tracer.stderr());
+            JsonNode r = ours.getFirst();
+            assertEquals("/hello?later", r.at("/url/original").asText(), r.toString());
+            assertEquals("https", r.at("/url/scheme").asText());
+            assertEquals(200, r.at("/http/response/status_code").asInt());
+        }
+    }
+
     private static List<String> names(JsonNode object) {
         List<String> names = new ArrayList<>();
         object.fieldNames().forEachRemaining(names::add);

@@ -102,11 +102,13 @@ install: $(JAR) $(MAN) $(COMPLETION)
 
 # Unit tests (the fuzz tests replay their corpus), then the jar, then the live tests
 # (root + eBPF) against it, then a short coverage-guided fuzzing run of each fuzz test.
+# scripts/test-summary fails the run when there are no reports, and in CI (CI set, as
+# .ci/run does) when a test was skipped or no live test ran.
 test: $(LIB)
 	$(JDK_CHECK)
 	rm -rf target/surefire-reports target/failsafe-reports
 	$(MVN) verify
-	scripts/test-summary > $(BUILD)/test-summary.txt
+	scripts/test-summary > $(BUILD)/test-summary.txt || { cat $(BUILD)/test-summary.txt; exit 1; }
 	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(TEST_FUZZ_SECONDS)
 	@cat $(BUILD)/test-summary.txt
 
@@ -124,7 +126,8 @@ fuzz:
 		JAZZER_FUZZ=1 JAZZER_MAX_DURATION=$(FUZZ_SECONDS)s $(MVN) test -Dtest="$$t" \
 			-Dsurefire.failIfNoSpecifiedTests=false > $(BUILD)/fuzz.log 2>&1 \
 			|| { tail -n 60 $(BUILD)/fuzz.log; echo "fuzzing $$t found a failure (see above)"; exit 1; }; \
-		grep -E '^Done [0-9]+ runs' $(BUILD)/fuzz.log || true; \
+		grep -E '^Done [1-9][0-9]* runs' $(BUILD)/fuzz.log \
+			|| { tail -n 60 $(BUILD)/fuzz.log; echo "fuzzing $$t did not fuzz: no 'Done N runs' line from Jazzer (regression mode only?)"; exit 1; }; \
 	done
 
 # In the recipes that need a JDK (not a phony prerequisite: 'make -q jar' must be able to say "up to date").

@@ -20,6 +20,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * The JSON lines writer on the typical exchange, with the default options (redaction on)
  * and an interface name, into a stream that only counts bytes. One operation is one record.
+ * Bytes allocated per record are measured here ({@code make jmh}, {@code -prof gc}:
+ * gc.alloc.rate.norm), not asserted by a unit test: they depend on the JIT and on agents.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)

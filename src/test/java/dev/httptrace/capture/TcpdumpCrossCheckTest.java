@@ -4,6 +4,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.File;
+import dev.httptrace.live.Live;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -28,7 +29,6 @@ import static dev.httptrace.capture.PcapReaderTest.BE;
 import static dev.httptrace.capture.PcapReaderTest.LE;
 import static dev.httptrace.capture.PcapReaderTest.T;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Checks the test's capture-file builder against a real reader: tcpdump must read the
@@ -65,7 +65,10 @@ class TcpdumpCrossCheckTest {
         Process p = new ProcessBuilder(tcpdumpExe(), "-nn", "-S", "-r", file.toString())
                 .redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assumeTrue(p.waitFor(30, TimeUnit.SECONDS), "tcpdump did not finish");
+        if (!p.waitFor(30, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError("tcpdump -r did not finish within 30 s");
+        }
         assertEquals(0, p.exitValue(), "tcpdump failed:\n" + out);
         lastOutput = out;
         List<String> segs = new ArrayList<>();
@@ -115,7 +118,7 @@ class TcpdumpCrossCheckTest {
 
     @Test
     void tcpdumpReadsTheFixturesAsWeDo(@TempDir Path dir) throws Exception {
-        assumeTrue(haveTcpdump(), "tcpdump not installed");
+        Live.requireOrFail(haveTcpdump(), "tcpdump not installed (make deps installs it)");
         byte[] get = ascii("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
         byte[] req4 = ipv4("10.0.0.1", "10.0.0.2", tcp(54321, 80, 1000, 2000, Segment.PSH | Segment.ACK, get));
         byte[] req6 = ipv6("2001:db8::1", "2001:db8::2", tcp(54321, 80, 1000, 2000, Segment.PSH | Segment.ACK, get));

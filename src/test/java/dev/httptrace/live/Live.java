@@ -8,7 +8,7 @@ import org.junit.jupiter.api.Assumptions;
 
 /**
  * Preconditions of the live tests (root, eBPF, real peers on loopback). Off CI without
- * root they are skipped with the reason; under CI=true a missing capability fails them.
+ * root they are skipped with the reason; in CI (see {@link #ci()}) a missing capability fails them.
  */
 public final class Live {
     private Live() {}
@@ -18,8 +18,35 @@ public final class Live {
             return;
         }
         String why = "live eBPF tests need root (run 'sudo make test')";
-        if ("true".equals(System.getenv("CI"))) {
-            fail(why + ": CI=true, so this is a failure, not a skip");
+        requireOrFail(false, why);
+    }
+
+    /**
+     * Whether this is a CI run: CI set to anything but empty, {@code false} or {@code 0}
+     * (case-insensitive), as CI services set it ({@code true}, {@code 1}, {@code yes}).
+     */
+    public static boolean ci() {
+        return ci(System.getenv("CI"));
+    }
+
+    static boolean ci(String value) {
+        if (value == null) {
+            return false;
+        }
+        String v = value.strip();
+        return !v.isEmpty() && !v.equalsIgnoreCase("false") && !v.equals("0");
+    }
+
+    /**
+     * A precondition of a test: when it does not hold, the test is skipped with the reason,
+     * or in CI fails (a missing capability there is a failure, never a skip).
+     */
+    public static void requireOrFail(boolean holds, String why) {
+        if (holds) {
+            return;
+        }
+        if (ci()) {
+            fail(why + ": CI=" + System.getenv("CI") + ", so this is a failure, not a skip");
         }
         Assumptions.abort(why);
     }

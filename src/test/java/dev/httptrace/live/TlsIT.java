@@ -22,6 +22,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -32,7 +33,7 @@ import org.junit.jupiter.api.Test;
 /**
  * --tls on real programs on loopback: nginx (Debian's, linked to libssl3) with a certificate
  * made here, curl, Python's urllib and a Python TLS server (which use only SSL_read_ex and
- * SSL_write_ex), wget (GnuTLS: named as not supported), HTTP/2, and the probes gone after
+ * SSL_write_ex), wget (GnuTLS: named as not supported), HTTP/2 (h2 by ALPN), and the probes gone after
  * SIGINT and SIGTERM; IPv6; a program doing its own I/O through memory BIOs (the socket
  * unknown, said so); --stats json; plain HTTP traced with --tls on exactly as without it;
  * an executable linked statically to OpenSSL that exports its API (src/test/c/tls_get.c);
@@ -57,43 +58,63 @@ class TlsIT {
         Path www = Files.createDirectories(dir.resolve("www"));
         Files.writeString(www.resolve("hello"), "hello\n");
         Files.write(www.resolve("big"), new byte[1 << 20]);
-        https = freePort();
-        h2 = freePort();
-        https6 = freePort6();
-        shortLived = freePort();
-        Files.writeString(dir.resolve("nginx.conf"), """
-                user root;
-                worker_processes 1;
-                daemon off;
-                pid %1$s/nginx.pid;
-                error_log %1$s/error.log;
-                events { worker_connections 256; }
-                http {
-                    access_log off;
-                    client_body_temp_path %1$s/body;
-                    client_body_buffer_size 1m;
-                    client_max_body_size 2m;
-                    proxy_temp_path %1$s/proxy; fastcgi_temp_path %1$s/fastcgi;
-                    uwsgi_temp_path %1$s/uwsgi; scgi_temp_path %1$s/scgi;
-                    ssl_certificate %1$s/cert.pem;
-                    ssl_certificate_key %1$s/key.pem;
-                    server {
-                        listen 127.0.0.1:%2$d ssl;
-                        listen 127.0.0.1:%3$d ssl http2;
-                        listen [::1]:%4$d ssl;
-                        root %1$s/www;
-                        location = /upload { return 200 "uploaded\\n"; }
+        // nginx cannot be given port 0: its ports are probed free here and bound by nginx a moment
+        // later, so another program may take one in between; then nginx says so and exits, and
+        // it is started again on other ports.
+        for (int attempt = 1; ; attempt++) {
+            // Probed while all four are held open, so they are four different ports.
+            try (ServerSocket a = probe("127.0.0.1"); ServerSocket b = probe("127.0.0.1");
+                 ServerSocket c = probe("::1"); ServerSocket d = probe("127.0.0.1")) {
+                https = a.getLocalPort();
+                h2 = b.getLocalPort();
+                https6 = c.getLocalPort();
+                shortLived = d.getLocalPort();
+            }
+            Files.writeString(dir.resolve("nginx.conf"), """
+                    user root;
+                    worker_processes 1;
+                    daemon off;
+                    pid %1$s/nginx.pid;
+                    error_log %1$s/error.log;
+                    events { worker_connections 256; }
+                    http {
+                        access_log off;
+                        client_body_temp_path %1$s/body;
+                        client_body_buffer_size 1m;
+                        client_max_body_size 2m;
+                        proxy_temp_path %1$s/proxy; fastcgi_temp_path %1$s/fastcgi;
+                        uwsgi_temp_path %1$s/uwsgi; scgi_temp_path %1$s/scgi;
+                        ssl_certificate %1$s/cert.pem;
+                        ssl_certificate_key %1$s/key.pem;
+                        server {
+                            listen 127.0.0.1:%2$d ssl;
+                            listen 127.0.0.1:%3$d ssl http2;
+                            listen [::1]:%4$d ssl;
+                            root %1$s/www;
+                            location = /upload { return 200 "uploaded\\n"; }
+                        }
+                        server {
+                            listen 127.0.0.1:%5$d ssl;
+                            keepalive_requests 3;
+                            root %1$s/www;
+                        }
                     }
-                    server {
-                        listen 127.0.0.1:%5$d ssl;
-                        keepalive_requests 3;
-                        root %1$s/www;
-                    }
-                }
-                """.formatted(dir, https, h2, https6, shortLived));
-        nginx = new ProcessBuilder("nginx", "-c", dir.resolve("nginx.conf").toString(), "-p", dir.toString())
-                .redirectErrorStream(true).redirectOutput(dir.resolve("nginx.out").toFile()).start();
-        awaitPort(https);
+                    """.formatted(dir, https, h2, https6, shortLived));
+            Files.deleteIfExists(dir.resolve("error.log"));
+            nginx = new ProcessBuilder("nginx", "-c", dir.resolve("nginx.conf").toString(), "-p", dir.toString())
+                    .redirectErrorStream(true).redirectOutput(dir.resolve("nginx.out").toFile()).start();
+            if (awaitPortOrExit(nginx, https)) {
+                return;
+            }
+            String said = read(dir.resolve("nginx.out")) + read(dir.resolve("error.log"));
+            if (!said.contains("Address already in use") || attempt == 5) {
+                throw new AssertionError("nginx did not start (attempt " + attempt + "): " + said);
+            }
+        }
+    }
+
+    private static String read(Path file) throws IOException {
+        return Files.exists(file) ? Files.readString(file) : "";
     }
 
     @AfterAll
@@ -113,9 +134,9 @@ class TlsIT {
     @Test
     void httpsExchangesAreReportedLikePlainOnesWithBothProcessesAndNothingIsLeftAttachedAfterSigint()
             throws Exception {
-        int pyPort = freePort();
-        Process pyServer = python(pythonServer(pyPort));
-        awaitPort(pyPort); // before the tracer: this probe is a TLS connection without HTTP, a non-HTTP flow
+        // The server binds port 0 and prints the port it got once it listens.
+        Process pyServer = new ProcessBuilder("python3", "-c", pythonServer()).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        int pyPort = Integer.parseInt(String.valueOf(pyServer.inputReader().readLine()).strip());
         Set<String> probes;
         try (TracerProcess tracer = TracerProcess.start("--tls -i lo --headers default,authorization -p " + https + "," + h2 + "," + pyPort, "")) {
             tracer.awaitTracing();
@@ -142,7 +163,7 @@ class TlsIT {
             assertEquals(0, urllib.waitFor(), "urllib failed");
             // HTTP/2 (ALPN h2): decoded from the plaintext like h2c.
             Curl http2 = curl("--http2", url(h2, "/hello?h2"));
-            Thread.sleep(1500);
+            awaitRecords(tracer, 1 + 3 + 1 + 1 + 8 + 1 + 1, ANY);
             probes = probesOf(tracer);
             new ProcessBuilder("kill", "-INT", Long.toString(tracer.java().pid())).start().waitFor();
             assertEquals(0, tracer.waitFor(30));
@@ -218,7 +239,7 @@ class TlsIT {
                  TracerProcess tracer = TracerProcess.start("--tls -i lo -p " + https, "")) {
                 tracer.awaitTracing();
                 Curl plainPort = curl(url(https, "/hello"));
-                Thread.sleep(1000);
+                awaitRecords(tracer, 1, ANY);
                 probes = probesOf(tracer);
                 ProcessHandle java = tracer.java();
                 new ProcessBuilder("kill", "-TERM", Long.toString(java.pid())).start().waitFor();
@@ -251,7 +272,7 @@ class TlsIT {
             toClient.write("go\n".getBytes(StandardCharsets.US_ASCII));
             toClient.flush();
             String[] said = String.valueOf(fromClient.readLine()).split(" ");
-            Thread.sleep(1000);
+            awaitRecords(tracer, 1, ANY);
             new ProcessBuilder("kill", "-TERM", Long.toString(tracer.java().pid())).start().waitFor();
             assertEquals(0, tracer.waitFor(30));
             toClient.write("exit\n".getBytes(StandardCharsets.US_ASCII));
@@ -281,7 +302,7 @@ class TlsIT {
             tracer.awaitTracing();
             Curl v6 = curl("https://[::1]:" + https6 + "/hello?v6");
             Curl http2 = curl("--http2", url(h2, "/hello"));
-            Thread.sleep(1500);
+            awaitRecords(tracer, 2, ANY);
             Tcpdump.interrupt(tracer);
             assertEquals(0, tracer.waitFor(30));
             assertEquals(0, v6.exit);
@@ -366,7 +387,7 @@ class TlsIT {
             String[] said = out.split(" ");
             int clientPort = Integer.parseInt(said[0]);
             assertEquals(body.length, Integer.parseInt(said[1]), out);
-            Thread.sleep(1500);
+            awaitRecords(tracer, 1, r -> r.at("/client/process/pid").asLong() == client.pid());
             Tcpdump.interrupt(tracer);
             assertEquals(0, tracer.waitFor(30), String.join("\n", tracer.stderr()));
 
@@ -417,7 +438,6 @@ class TlsIT {
                 int total = conversation.expected().size() + conversation.ordinaryCount();
                 Tcpdump.awaitLines(plain, total, 30);
                 Tcpdump.awaitLines(withTls, total, 30);
-                Thread.sleep(500);
                 Tcpdump.interrupt(plain);
                 Tcpdump.interrupt(withTls);
                 assertEquals(0, plain.waitFor(30), String.join("\n", plain.stderr()));
@@ -444,6 +464,76 @@ class TlsIT {
                     assertFalse("https".equals(r.at("/url/scheme").asText()), r.toString());
                 }
             }
+        }
+    }
+
+    /** --tls-lib naming a file that is no OpenSSL (it does not export SSL_read and SSL_write) is exit 2. */
+    @Test
+    void aTlsLibThatIsNotOpenSslIsExit2() throws Exception {
+        String zlib = "/usr/lib/x86_64-linux-gnu/libz.so.1";
+        try (TracerProcess tracer = TracerProcess.start("-i lo --tls-lib " + zlib + " -d 30s", "")) {
+            assertEquals(2, tracer.waitFor(60), String.join("\n", tracer.stderr()));
+            assertTrue(tracer.stderr().contains("httptrace: --tls-lib " + zlib + ": " + zlib
+                    + " does not export SSL_read and SSL_write"), String.join("\n", tracer.stderr()));
+            assertEquals(List.of(), tracer.stdout());
+        }
+    }
+
+    /**
+     * Two copies of libssl that no process has mapped when the tracer starts: the one named
+     * with --tls-lib is probed at the start (said before "tracing on"); the other is found by
+     * the rescan (every 2 s) once a Python client started later loads it (LD_LIBRARY_PATH),
+     * and that client's exchange is reported. Without the rescan the second copy is never
+     * probed and there is no record; without --tls-lib the first is not attached at the start.
+     */
+    @Test
+    void aTlsLibIsProbedAtTheStartAndALibraryLoadedLaterIsFoundByTheRescan() throws Exception {
+        Path named = Files.createDirectories(dir.resolve("named"));
+        Path later = Files.createDirectories(dir.resolve("later"));
+        Path system = Path.of("/usr/lib/x86_64-linux-gnu/libssl.so.3");
+        Files.copy(system, named.resolve("libssl.so.3"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Files.copy(system, later.resolve("libssl.so.3"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        try (TracerProcess tracer = TracerProcess.start("-i lo -p " + https + " --tls-lib " + named.resolve("libssl.so.3"), "")) {
+            tracer.awaitTracing();
+            List<String> atStart = tracer.stderr();
+            assertTrue(atStart.stream().anyMatch(l -> l.startsWith("httptrace: tls: attached " + named.resolve("libssl.so.3"))),
+                    "the named copy is probed at the start: " + String.join("\n", atStart));
+            assertFalse(atStart.stream().anyMatch(l -> l.contains(later.toString())), String.join("\n", atStart));
+
+            ProcessBuilder pb = new ProcessBuilder("python3", "-c", """
+                    import ssl, sys, urllib.request
+                    print("loaded", flush=True)
+                    sys.stdin.readline()
+                    c = ssl.create_default_context(); c.check_hostname = False; c.verify_mode = ssl.CERT_NONE
+                    print(len(urllib.request.urlopen("https://127.0.0.1:%d/hello?later", context=c).read()), flush=True)
+                    """.formatted(https)).redirectError(ProcessBuilder.Redirect.DISCARD);
+            pb.environment().put("LD_LIBRARY_PATH", later.toString());
+            Process client = pb.start();
+            try {
+                var fromClient = client.inputReader();
+                assertEquals("loaded", fromClient.readLine());
+                assertTrue(Files.readString(Path.of("/proc/" + client.pid() + "/maps")).contains(later.resolve("libssl.so.3").toString()),
+                        "the client runs on the later copy");
+                awaitStderr(tracer, l -> l.startsWith("httptrace: tls: attached " + later.resolve("libssl.so.3")));
+                assertTrue(tracer.stderr().stream().anyMatch(l -> l.startsWith("httptrace: tls: attached " + later.resolve("libssl.so.3"))
+                        && l.contains("python3[" + client.pid() + "]")), "found by the rescan: " + String.join("\n", tracer.stderr()));
+                client.getOutputStream().write("go\n".getBytes(StandardCharsets.US_ASCII));
+                client.getOutputStream().flush();
+                assertEquals("6", fromClient.readLine());
+                assertTrue(client.waitFor(30, TimeUnit.SECONDS) && client.exitValue() == 0, "the client failed");
+            } finally {
+                client.destroy();
+            }
+            awaitRecords(tracer, 1, r -> r.at("/client/process/pid").asLong() == client.pid());
+            Tcpdump.interrupt(tracer);
+            assertEquals(0, tracer.waitFor(30), String.join("\n", tracer.stderr()));
+            List<JsonNode> ours = tracer.stdout().stream().map(TlsIT::json)
+                    .filter(r -> r.at("/client/process/pid").asLong() == client.pid()).toList();
+            assertEquals(1, ours.size(), tracer.stdout() + "\n" + tracer.stderr());
+            JsonNode r = ours.getFirst();
+            assertEquals("/hello?later", r.at("/url/original").asText(), r.toString());
+            assertEquals("https", r.at("/url/scheme").asText());
+            assertEquals(200, r.at("/http/response/status_code").asInt());
         }
     }
 
@@ -524,7 +614,7 @@ class TlsIT {
             assertTrue(done.find(), report);
             long completed = Long.parseLong(done.group(1));
             assertTrue(completed >= 6, "wrk reconnected at least once: " + report);
-            Thread.sleep(1000);
+            awaitRecords(tracer, (int) completed, ANY);
             new ProcessBuilder("kill", "-TERM", Long.toString(tracer.java().pid())).start().waitFor();
             assertEquals(0, tracer.waitFor(30));
 
@@ -556,9 +646,16 @@ class TlsIT {
             Matcher m = PROG_ID.matcher(line);
             assertFalse(m.find() && ours.contains(m.group(1)), "still attached: " + line);
         }
+        // libbpf attaches uprobes through the kernel's uprobe PMU (perf_event_open), which
+        // bpftool perf lists: that is checked above. Only without the PMU does it fall back to
+        // legacy uprobes made in tracefs (uprobe_events), which outlive a crashed process and
+        // are checked there. With neither, no uprobe could have been attached at all.
         Path uprobeEvents = Path.of("/sys/kernel/tracing/uprobe_events");
+        boolean pmu = Files.exists(Path.of("/sys/bus/event_source/devices/uprobe/type"));
         if (Files.isReadable(uprobeEvents)) {
             assertFalse(Files.readString(uprobeEvents).contains("libssl"), "legacy uprobe events left in tracefs");
+        } else {
+            assertTrue(pmu, "no uprobe PMU and no tracefs at /sys/kernel/tracing: where were the probes attached?");
         }
     }
 
@@ -594,7 +691,7 @@ class TlsIT {
         return new Curl(p.pid(), Integer.parseInt(ports[ports.length - 1]), p.exitValue());
     }
 
-    private static String pythonServer(int port) {
+    private static String pythonServer() {
         return """
                 import http.server, ssl
                 class H(http.server.BaseHTTPRequestHandler):
@@ -603,11 +700,12 @@ class TlsIT {
                         self.send_response(200); self.send_header("Content-Length", "2"); self.end_headers()
                         self.wfile.write(b"ok")
                     def log_message(self, *a): pass
-                s = http.server.ThreadingHTTPServer(("127.0.0.1", %d), H)
+                s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
                 c = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER); c.load_cert_chain("%s", "%s")
                 s.socket = c.wrap_socket(s.socket, server_side=True)
+                print(s.server_address[1], flush=True)
                 s.serve_forever()
-                """.formatted(port, dir.resolve("cert.pem"), dir.resolve("key.pem"));
+                """.formatted(dir.resolve("cert.pem"), dir.resolve("key.pem"));
     }
 
     private static Process python(String script) throws IOException {
@@ -615,29 +713,54 @@ class TlsIT {
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
     }
 
-    private static int freePort6() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getByName("::1"))) {
-            return s.getLocalPort();
-        }
+    private static ServerSocket probe(String address) throws IOException {
+        return new ServerSocket(0, 1, java.net.InetAddress.getByName(address));
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
-    }
-
-    private static void awaitPort(int port) throws Exception {
-        for (int i = 0; i < 100; i++) {
+    /** Waits until something listens on the port (true), or the server exits first (false). */
+    private static boolean awaitPortOrExit(Process server, int port) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (System.nanoTime() < deadline) {
             try (Socket s = new Socket("127.0.0.1", port)) {
-                return;
+                return true;
             } catch (IOException e) {
-                Thread.sleep(100);
+                if (server.waitFor(100, TimeUnit.MILLISECONDS)) {
+                    return false;
+                }
             }
         }
-        throw new AssertionError("nothing listens on " + port + "; nginx said: "
-                + (Files.exists(dir.resolve("nginx.out")) ? Files.readString(dir.resolve("nginx.out")) : ""));
+        throw new AssertionError("nothing listens on " + port + " after 30 s; nginx said: " + read(dir.resolve("nginx.out")));
     }
+
+    /**
+     * Waits (up to 30 s) until the tracer has written at least n records that match, instead of
+     * sleeping for a fixed time before it is stopped. At its stop the tracer still reads what its
+     * rings hold, so records (or duplicates) that would come later are in its output all the same.
+     */
+    private static void awaitRecords(TracerProcess tracer, int n, Predicate<JsonNode> which) throws Exception {
+        awaitUntil(() -> tracer.stdout().stream().map(TlsIT::json).filter(which).count() >= n);
+    }
+
+    private static void awaitStderr(TracerProcess tracer, Predicate<String> line) throws Exception {
+        awaitUntil(() -> tracer.stderr().stream().anyMatch(line));
+    }
+
+    private static void awaitUntil(java.util.function.BooleanSupplier done) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!done.getAsBoolean() && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+    }
+
+    private static JsonNode json(String line) {
+        try {
+            return JSON.readTree(line);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private static final Predicate<JsonNode> ANY = r -> true;
 
     private static void run(String... command) throws Exception {
         Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();

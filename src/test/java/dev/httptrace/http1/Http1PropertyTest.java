@@ -1,6 +1,7 @@
 package dev.httptrace.http1;
 
 import dev.httptrace.capture.Segment;
+import dev.httptrace.exchange.Exchange;
 import dev.httptrace.testing.Conversation;
 import dev.httptrace.testing.Segments;
 import org.junit.jupiter.api.DisplayName;

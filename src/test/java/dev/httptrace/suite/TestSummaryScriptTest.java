@@ -58,7 +58,7 @@ class TestSummaryScriptTest {
 
     @Test
     void aCompleteRunIsGreenInCiAndSumsBothKinds() throws Exception {
-        report("surefire", "dev.httptrace.http.HeadParserTest", 12, 0, 0, 0);
+        report("surefire", "dev.httptrace.http1.HeadParserTest", 12, 0, 0, 0);
         report("surefire", "dev.httptrace.cli.MainOptionsTest", 5, 0, 0, 0);
         report("failsafe", "dev.httptrace.live.CaptureIT", 3, 0, 0, 0);
         for (String ci : new String[] {"true", "1", "TRUE", "yes", null, "false"}) {
@@ -83,7 +83,7 @@ class TestSummaryScriptTest {
 
     @Test
     void aSkippedTestFailsCiButNotALocalRun() throws Exception {
-        report("surefire", "dev.httptrace.http.HeadParserTest", 12, 0, 0, 0);
+        report("surefire", "dev.httptrace.http1.HeadParserTest", 12, 0, 0, 0);
         report("failsafe", "dev.httptrace.live.CaptureIT", 3, 0, 0, 3);
         for (String ci : new String[] {"true", "1", "yes", "on"}) {
             Result r = summary(ci);
@@ -107,7 +107,7 @@ class TestSummaryScriptTest {
 
     @Test
     void noLiveTestRunFailsCi() throws Exception {
-        report("surefire", "dev.httptrace.http.HeadParserTest", 12, 0, 0, 0);
+        report("surefire", "dev.httptrace.http1.HeadParserTest", 12, 0, 0, 0);
         Result ci = summary("true");
         assertEquals(1, ci.exit(), ci.toString());
         assertTrue(ci.err().contains("no live test ran"), ci.err());
@@ -123,7 +123,7 @@ class TestSummaryScriptTest {
 
     @Test
     void failuresAndErrorsFailEverywhere() throws Exception {
-        report("surefire", "dev.httptrace.http.HeadParserTest", 12, 1, 1, 0);
+        report("surefire", "dev.httptrace.http1.HeadParserTest", 12, 1, 1, 0);
         report("failsafe", "dev.httptrace.live.CaptureIT", 3, 0, 0, 0);
         for (String ci : new String[] {"true", null}) {
             Result r = summary(ci);

@@ -1,6 +1,7 @@
 package dev.httptrace.http1;
 
 import dev.httptrace.exchange.Exchange;
+import dev.httptrace.protocol.Protocol;
 import dev.httptrace.protocol.ProtocolConnection;
 import dev.httptrace.protocol.ProtocolContext;
 import dev.httptrace.tcp.Connection;
@@ -30,6 +31,8 @@ final class Http1Connection implements ProtocolConnection {
     private final Http1Module module;
     private final Http1Counters counters;
     private final ProtocolContext context;
+    /** The connection switched to a protocol read here too (h2c): its reading; else null. */
+    private ProtocolConnection upgradedTo;
     private final Connection tcp;
     private final MessageStream[] streams;
     private int clientSide = -1;
@@ -251,13 +254,32 @@ final class Http1Connection implements ProtocolConnection {
 
     /** 101 Switching Protocols, or a 2xx to CONNECT: report the exchange and stop parsing. */
     void upgraded(ExchangeInProgress x) {
-        streams[0].upgrade();
-        streams[1].upgrade();
+        upgradedTo = x != null && clientSide >= 0 && switchesTo(x, "h2c")
+                ? context.upgrade(Protocol.HTTP2, clientSide, x.toRequest()) : null;
+        streams[0].upgrade(upgradedTo == null ? null : upgradedTo.stream(0));
+        streams[1].upgrade(upgradedTo == null ? null : upgradedTo.stream(1));
         if (x == null) return;
         x.upgraded = true;
         x.responseDone = true;
         x.requestDone = true;
         if (x.requestSeen && !x.emitted) emit(x, null);
+    }
+
+    /** The request asked to upgrade to {@code protocol} and the 101 answer agreed. */
+    private static boolean switchesTo(ExchangeInProgress x, String protocol) {
+        return x.statusCode == 101 && names(x.requestHeaders, protocol) && names(x.responseHeaders, protocol);
+    }
+
+    /** An {@code Upgrade} header lists {@code protocol}. */
+    private static boolean names(java.util.List<Exchange.Header> headers, String protocol) {
+        if (headers == null) return false;
+        for (Exchange.Header h : headers) {
+            if (!h.name().equalsIgnoreCase("upgrade")) continue;
+            for (String p : h.value().split(",")) {
+                if (p.strip().equalsIgnoreCase(protocol)) return true;
+            }
+        }
+        return false;
     }
 
     /** The stream that {@code side} sends lost its framing (or was joined mid-way). */
@@ -295,6 +317,7 @@ final class Http1Connection implements ProtocolConnection {
 
     @Override
     public void onClose(EndReason reason, long timestampNanos) {
+        if (upgradedTo != null) upgradedTo.onClose(reason, timestampNanos);
         if (notHttp && !sawHttp) {
             counters.nonHttpFlows++;
             countedNotHttp = true;

@@ -58,6 +58,9 @@ final class MessageStream implements StreamConsumer {
      * by more body, and is then dropped.
      */
     private ExchangeInProgress provisional;
+    /** After an upgrade to a protocol read here too (h2c): its reader of this direction; null otherwise. */
+    private StreamConsumer upgradedTo;
+    private boolean upgradedStarted;
 
     /**
      * A response head arrived before its request (records of the two directions interleave):
@@ -162,7 +165,18 @@ final class MessageStream implements StreamConsumer {
                     addBody(end - i);
                     i = end;
                 }
-                case UPGRADED, ENDED -> i = end;
+                case UPGRADED -> {
+                    if (upgradedTo != null) {
+                        long at = SeqNum.add(seq, i - off);
+                        if (!upgradedStarted) {
+                            upgradedStarted = true;
+                            upgradedTo.onStart(at, false, ts);
+                        }
+                        upgradedTo.onData(buf, i, end - i, at, ack, ts, segmentStart && i == off);
+                    }
+                    i = end;
+                }
+                case ENDED -> i = end;
             }
         }
         nextSeq = SeqNum.add(seq, len);
@@ -207,7 +221,10 @@ final class MessageStream implements StreamConsumer {
                 addBody(bytes);
             }
             case AWAIT_REQUEST -> defer(new Deferred(null, 0, 0, timestampNanos, false, bytes, lost, null));
-            case AWAIT_SYNC, UPGRADED, ENDED -> { }
+            case UPGRADED -> {
+                if (upgradedStarted) upgradedTo.onGap(bytes, lost, timestampNanos);
+            }
+            case AWAIT_SYNC, ENDED -> { }
         }
     }
 
@@ -217,6 +234,7 @@ final class MessageStream implements StreamConsumer {
             defer(new Deferred(null, 0, 0, timestampNanos, false, 0, false, reason));
             return;
         }
+        if (upgradedStarted) upgradedTo.onEnd(reason, timestampNanos);
         switch (state) {
             // A close-delimited body ends here; a body cut short is reported as far as it came, and flagged.
             case BODY_CLOSE -> messageDone();
@@ -234,6 +252,12 @@ final class MessageStream implements StreamConsumer {
 
     /** The connection switched protocols: nothing more on it is HTTP/1. */
     void upgrade() {
+        upgrade(null);
+    }
+
+    /** As {@link #upgrade()}, the bytes after the switch going to {@code next} (null: dropped). */
+    void upgrade(StreamConsumer next) {
+        upgradedTo = next;
         state = State.UPGRADED;
         current = null;
         head.release();

@@ -69,6 +69,50 @@ final class Http2Connection implements ProtocolConnection, FrameHandler {
         return recognised;
     }
 
+    /**
+     * h2c: the HTTP/1.1 request that asked for the upgrade is stream 1, half-closed by the
+     * client; its HTTP2-Settings header holds the client's first SETTINGS.
+     */
+    void upgradedFrom(int clientSide, Exchange.Request request) {
+        this.clientSide = clientSide;
+        recognised = true;
+        Stream s = new Stream(1, clientSide, request.timestampNanos());
+        s.requestSeen = true;
+        s.requestTimestamp = request.timestampNanos();
+        s.method = request.method();
+        s.path = request.target();
+        s.scheme = "http";
+        s.requestHeaders = request.headers();
+        s.body[clientSide] = request.bodySize();
+        s.ended[clientSide] = true;
+        counters.requests++;
+        firstRequestSeen = 1;
+        highestClientStream = 1;
+        streams.put(1, s);
+        for (Header h : request.headers()) {
+            if (h.name().equalsIgnoreCase("http2-settings")) upgradeSettings(clientSide, h.value());
+        }
+    }
+
+    /** The base64url SETTINGS payload of an HTTP2-Settings header, as if sent by {@code side}. */
+    private void upgradeSettings(int side, String value) {
+        byte[] p;
+        try {
+            p = java.util.Base64.getUrlDecoder().decode(value.strip().replace("=", ""));
+        } catch (IllegalArgumentException e) {
+            return; // not base64url: nothing to learn
+        }
+        int n = p.length / 6;
+        int[] ids = new int[n];
+        long[] values = new long[n];
+        for (int k = 0; k < n; k++) {
+            ids[k] = (p[k * 6] & 0xFF) << 8 | (p[k * 6 + 1] & 0xFF);
+            values[k] = (long) (p[k * 6 + 2] & 0xFF) << 24 | (p[k * 6 + 3] & 0xFF) << 16 | (p[k * 6 + 4] & 0xFF) << 8
+                    | (p[k * 6 + 5] & 0xFF);
+        }
+        settings(side, ids, values, n);
+    }
+
     // ---- frames ----
 
     @Override
@@ -165,6 +209,7 @@ final class Http2Connection implements ProtocolConnection, FrameHandler {
         for (int k = 0; k < n; k++) {
             // The limit a peer sets binds the encoder of the blocks it receives.
             if (ids[k] == Frames.SETTINGS_HEADER_TABLE_SIZE) decoders[1 - side].settingsHeaderTableSize(values[k]);
+            if (ids[k] == Frames.SETTINGS_MAX_FRAME_SIZE) readers[1 - side].maxFrameSize(values[k]);
         }
     }
 

@@ -7,4 +7,11 @@ public interface ProtocolContext {
 
     /** One exchange (a request and its response, or none) whose request side {@code clientSide} (0 or 1) sent. */
     void emit(int clientSide, Exchange exchange);
+
+    /**
+     * The connection switches to {@code next} (HTTP/1.1 Upgrade answered 101): a reading of it by
+     * that protocol, which takes the bytes after the switch and continues {@code request}; null
+     * when that protocol is not read here.
+     */
+    ProtocolConnection upgrade(Protocol next, int clientSide, Exchange.Request request);
 }

@@ -84,6 +84,14 @@ public final class ProtocolRouter implements ConnectionHandler, ProtocolContext 
         output.emit(connection, clientSide, exchange);
     }
 
+    @Override
+    public ProtocolConnection upgrade(Protocol next, int clientSide, Exchange.Request request) {
+        for (ProtocolModule m : sniffed) {
+            if (m.protocol() == next) return m.upgrade(connection, clientSide, request, this);
+        }
+        return null;
+    }
+
     private boolean joinedMidStream() {
         return sides[0].midStream || sides[1].midStream;
     }

@@ -106,6 +106,36 @@ class Http2Test {
     }
 
     @Test
+    void anUpgradeToH2cMakesTheUpgradedRequestStreamOneAndReadsTheRestAsHttp2() {
+        List<Segment> segments = Conversation.create().handshake()
+                .client("GET /up HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n"
+                        + "HTTP2-Settings: AAMAAABkAAQAAP__\r\nUser-Agent: up/1\r\n\r\n")
+                .server(cat(Conversation.bytes("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n"),
+                        H2.settings(0x3, 100), headers(1, false, block(":status 200")), data(1, true, "upgraded")))
+                .client(cat(H2.PREFACE, H2.settings(), headers(3, true, block(":method GET", ":scheme http", ":path /after"))))
+                .server(headers(3, true, block(":status 204")))
+                .segments();
+        for (Segment seg : segments) tracer.accept(seg);
+        tracer.finish();
+
+        assertEquals(3, exchanges.size(), () -> "records: " + exchanges);
+        Exchange switched = exchanges.stream().filter(x -> x.http2() == null).findFirst().orElseThrow();
+        assertEquals(101, switched.response().statusCode());
+        assertTrue(switched.trace().upgraded());
+        Exchange one = exchanges.stream().filter(x -> x.http2() != null && x.http2().streamId() == 1).findFirst().orElseThrow();
+        assertEquals("GET", one.request().method());
+        assertEquals("/up", one.request().target());
+        assertEquals("up/1", header(one.request().headers(), "User-Agent"));
+        assertEquals(200, one.response().statusCode());
+        assertEquals(8, one.response().bodySize());
+        assertEquals("complete", one.http2().end());
+        Exchange three = exchanges.stream().filter(x -> x.http2() != null && x.http2().streamId() == 3).findFirst().orElseThrow();
+        assertEquals("/after", three.request().target());
+        assertEquals(204, three.response().statusCode());
+        assertEquals(40000, three.client().port());
+    }
+
+    @Test
     void paddingIsNotCountedAndContinuationFramesCompleteAHeaderBlock() {
         byte[] b = block(":method GET", ":scheme http", ":path /padded", "x-long " + "v".repeat(100));
         byte[] first = java.util.Arrays.copyOfRange(b, 0, 10);
@@ -288,7 +318,8 @@ class Http2Test {
 
         assertEquals(List.of(1, 3), seen.stream().map(x -> x.http2().streamId()).toList());
         assertEquals("/next", seen.get(1).request().target());
-        assertEquals(0, tracer.stats().requests(), "no HTTP/1 request was made of HTTP/2 bytes");
+        assertEquals(1, tracer.stats().requests(), "stream 3's, and no HTTP/1 request made of HTTP/2 bytes");
+        assertEquals(0, tracer.stats().parseErrors());
     }
 
     @Test

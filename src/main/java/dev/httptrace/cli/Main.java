@@ -54,7 +54,8 @@ import picocli.CommandLine.Spec;
         sortOptions = false,
         usageHelpAutoWidth = true,
         description = {
-            "Prints every HTTP/1.x exchange crossing a network interface as one JSON line.",
+            "Prints every HTTP exchange crossing a network interface as one JSON line:",
+            "HTTP/1.x, and HTTP/2 and gRPC (one line per stream; h2c, and h2 inside TLS with --tls).",
             "It uses an eBPF socket filter: no proxy, no agent, no restart of the traced programs.",
             "Needs root (or CAP_BPF, CAP_NET_ADMIN and CAP_NET_RAW) for live tracing."},
         footerHeading = "%nExamples:%n",
@@ -66,6 +67,7 @@ import picocli.CommandLine.Spec;
             "  sudo httptrace -i lo --host 10.0.0.0/8 --status 5xx --headers all",
             "  sudo httptrace -i lo -p 8080 -d 60s --fail-on 5xx --expect 1 -w t.pcapng",
             "  sudo httptrace --tls -p 443                # https too, from OpenSSL's plaintext",
+            "  sudo httptrace -i lo -p 50051 | jq -c '{m: .rpc.method, s: .rpc.grpc.status_code}'   # gRPC",
             "",
             "Exit codes: 0 done, 1 failure, 2 bad options, 3 no permission,",
             "  4 no such interface, 5 BPF refused or unavailable,",
@@ -154,7 +156,7 @@ public final class Main implements Callable<Integer> {
     Long expect;
 
     @Option(names = "--snaplen", paramLabel = "BYTES", defaultValue = "" + NativeCapture.Settings.DEFAULT_SNAPLEN,
-            description = "Payload bytes copied per TCP segment, 1 to 32768 (default: ${DEFAULT-VALUE}).")
+            description = "Payload bytes copied per TCP segment, 1 to 32768 (default: ${DEFAULT-VALUE}); HTTP/2 connections are copied whole.")
     int snaplen;
 
     @Option(names = "--show-secrets",

@@ -72,6 +72,8 @@ import picocli.CommandLine.Spec;
             "  6 unreadable capture file, 7 cannot write the -o/-w file,",
             "  8 --fail-on: a status asked for was seen, 9 --expect: too few exchanges.",
             "  8 and 9 are decided when the run ends, however it ends.",
+            "Signals: Ctrl-C, Ctrl-\\, SIGTERM, SIGHUP (and SIGUSR1, SIGALRM, ...) stop",
+            "  a live trace: every record written, the summary, the exit code above.",
             "Output: one JSON object per exchange, schema in README.md and in",
             "  src/main/resources/schema/httptrace-exchange-v1.schema.json"})
 public final class Main implements Callable<Integer> {
@@ -191,6 +193,8 @@ public final class Main implements Callable<Integer> {
 
     private final PrintWriter err = new PrintWriter(System.err, true);
     private volatile boolean stopRequested;
+    /** The signal that stopped the trace, 0 if none. */
+    private volatile int stopSignal;
     // Parsed in validate().
     private HostFilter hostFilter = HostFilter.ANY;
     private StatusRanges statusFilter;
@@ -415,8 +419,12 @@ public final class Main implements Callable<Integer> {
         Privileges.Account account = user == null ? null : account();
         ReadyFile ready = readyFile == null ? null : prepareReadyFile();
         var settings = new NativeCapture.Settings(snaplen, List.copyOf(new LinkedHashSet<>(ports)), perfPages);
-        // Ctrl-C / SIGTERM end the loop like --count does: detach, summarise, exit 0 (as tcpdump).
-        Signals.onInterrupt(() -> stopRequested = true);
+        // Ctrl-C, SIGTERM, SIGHUP, Ctrl-\ ... end the loop like --count does: detach, summarise,
+        // exit 0 or the verdict (as tcpdump).
+        Signals.onStop(signum -> {
+            stopSignal = signum;
+            stopRequested = true;
+        });
         NativeCapture.Stats stats = null;
         TlsSource tlsSource = null;
         try (NativeCapture capture = NativeCapture.open(settings); StdoutWatch stdoutWatch = new StdoutWatch()) {

@@ -92,6 +92,11 @@ final class TracerProcess implements AutoCloseable {
         return process.exitValue();
     }
 
+    /** Whether the process ends within the time given (to show that it keeps running). */
+    boolean endsWithin(long seconds) throws InterruptedException {
+        return process.waitFor(seconds, TimeUnit.SECONDS);
+    }
+
     long pid() {
         return process.pid();
     }

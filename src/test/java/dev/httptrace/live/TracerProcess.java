@@ -97,6 +97,11 @@ final class TracerProcess implements AutoCloseable {
         return process.waitFor(seconds, TimeUnit.SECONDS);
     }
 
+    /** Whether the process itself runs java now (the launcher has exec'd it). */
+    boolean isJava() {
+        return process.toHandle().info().command().map(c -> c.endsWith("/java")).orElse(false);
+    }
+
     long pid() {
         return process.pid();
     }

@@ -30,6 +30,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -192,6 +193,9 @@ public final class Main implements Callable<Integer> {
     boolean quiet;
 
     private final PrintWriter err = new PrintWriter(System.err, true);
+    /** With --stats json: what would have been lines on stderr, for the JSON summary. */
+    private final List<String> messages = Collections.synchronizedList(new ArrayList<>());
+    private final List<String> errors = Collections.synchronizedList(new ArrayList<>());
     private volatile boolean stopRequested;
     /** The signal that stopped the trace, 0 if none. */
     private volatile int stopSignal;
@@ -278,16 +282,26 @@ public final class Main implements Callable<Integer> {
         }
     }
 
-    /** The verdict of --fail-on / --expect on a run that went well, and the exit summary. */
+    /**
+     * The verdict of --fail-on / --expect on a run that went well, and the exit summary. With
+     * --stats json that summary is all of stderr: one JSON object holding the verdict, the
+     * messages and errors (printed as lines only when the run ended before it had a summary).
+     */
     private int finish(int code) {
         if (code == ExitCode.OK && verdict != null) {
             code = verdict.exitCode();
-            if (code != ExitCode.OK) {
-                err.println("httptrace: " + verdict.reason());
+            if (code != ExitCode.OK && !jsonStats()) {
+                for (String reason : verdict.reasons()) {
+                    err.println("httptrace: " + reason);
+                }
             }
         }
-        if (counters != null && statsFormat == StatsFormat.json) {
-            err.println(summary.json(counters, verdict, code));
+        if (jsonStats()) {
+            if (counters != null) {
+                err.println(summary.json(counters, verdict, code, List.copyOf(messages), List.copyOf(errors)));
+            } else {
+                errors.forEach(e -> err.println("httptrace: " + e));
+            }
         } else if (counters != null && !quiet) {
             for (String line : summary.text(counters)) {
                 err.println("httptrace: " + line);
@@ -432,13 +446,13 @@ public final class Main implements Callable<Integer> {
             capture.attach(iface);
             if (tls) {
                 tlsSource = TlsSource.start(tracer, capture, perfPages, ports, hostFilter, tlsLibs,
-                        line -> { if (!quiet) err.println("httptrace: tls: " + line); });
+                        line -> info("tls: " + line));
             }
             Integer failed = afterAttach(ready, account);
             if (failed != null) {
                 return failed;
             }
-            if (!quiet) {
+            if (!quiet && !jsonStats()) { // --stats json: stderr is the summary alone; --ready-file says when
                 err.println("httptrace: tracing on " + (iface == null ? "all interfaces" : iface)
                         + (ports.isEmpty() ? "" : ", port " + ports.stream().distinct().map(String::valueOf)
                                 .collect(Collectors.joining(",")))
@@ -493,7 +507,7 @@ public final class Main implements Callable<Integer> {
         var filter = new SegmentFilter(Set.copyOf(ports), hostFilter);
         boolean stdin = readFile.equals("-");
         try (InputStream file = stdin ? System.in : Files.newInputStream(Path.of(readFile))) {
-            Progress progress = quiet || !Terminal.isTerminal(2) ? null
+            Progress progress = quiet || jsonStats() || !Terminal.isTerminal(2) ? null
                     : new Progress(System.err, stdin ? "stdin" : readFile, stdin ? -1 : Files.size(Path.of(readFile)));
             InputStream in = progress == null ? file : progress.counting(file);
             try (PcapReader reader = new PcapReader(new BufferedInputStream(in, 1 << 16))) {
@@ -537,8 +551,25 @@ public final class Main implements Callable<Integer> {
     }
 
     private int fail(int code, String message) {
-        err.println("httptrace: " + message);
+        if (jsonStats()) {
+            errors.add(message); // into the JSON summary (see finish)
+        } else {
+            err.println("httptrace: " + message);
+        }
         return code;
+    }
+
+    /** A line for the user on stderr (not with -q); with --stats json, one of the summary's messages. */
+    private void info(String line) {
+        if (jsonStats()) {
+            messages.add(line);
+        } else if (!quiet) {
+            err.println("httptrace: " + line);
+        }
+    }
+
+    private boolean jsonStats() {
+        return statsFormat == StatsFormat.json;
     }
 
     private static int exitCode(CaptureException.Reason reason) {

@@ -253,6 +253,14 @@ final class Summary implements ExchangeSink {
      * "Exit summary". {@code exitCode} is the code the run ends with.
      */
     String json(Counters c, Verdict verdict, int exitCode) {
+        return json(c, verdict, exitCode, List.of(), List.of());
+    }
+
+    /**
+     * The summary as one JSON object; with --stats json it is all of stderr, so the lines
+     * otherwise printed there come inside it: messages (e.g. --tls's report) and errors.
+     */
+    String json(Counters c, Verdict verdict, int exitCode, List<String> messages, List<String> errors) {
         StringWriter out = new StringWriter();
         try (JsonGenerator g = new JsonFactory().createGenerator(out)) {
             g.writeStartObject();
@@ -337,6 +345,20 @@ final class Summary implements ExchangeSink {
                 g.writeEndObject();
             }
             verdict.json(g);
+            if (!messages.isEmpty()) {
+                g.writeArrayFieldStart("messages");
+                for (String m : messages) {
+                    g.writeString(m);
+                }
+                g.writeEndArray();
+            }
+            if (!errors.isEmpty()) {
+                g.writeArrayFieldStart("errors");
+                for (String e : errors) {
+                    g.writeString(e);
+                }
+                g.writeEndArray();
+            }
             g.writeNumberField("exit_code", exitCode);
             g.writeEndObject();
         } catch (IOException e) {

@@ -181,7 +181,30 @@ class MainOptionsTest {
         Run r = read("-q", "--expect", "2", "--method", "POST");
         assertEquals(ExitCode.EXPECT, r.exit());
         assertEquals("httptrace: expected at least 2 exchanges, saw 1 (--expect)\n", r.err());
-        assertEquals(ExitCode.FAIL_ON, read("-q", "--expect", "9", "--fail-on", "5xx").exit(), "--fail-on wins");
+        Run both = read("-q", "--expect", "9", "--fail-on", "5xx");
+        assertEquals(ExitCode.FAIL_ON, both.exit(), "--fail-on wins");
+        assertEquals("httptrace: 1 exchange with status 5xx (--fail-on)\n"
+                + "httptrace: expected at least 9 exchanges, saw 4 (--expect)\n", both.err(), "both are said");
+    }
+
+    /** Issue 21: the README's recipe '2>&1 >/dev/null | jq' needs stderr to be the JSON object alone. */
+    @Test
+    void statsJsonIsAllOfStderrWithTheVerdictInside() throws Exception {
+        for (String[] quiet : new String[][] {{"-q"}, {}}) {
+            List<String> args = new ArrayList<>(List.of(quiet));
+            args.addAll(List.of("--stats", "json", "--fail-on", "5xx", "--expect", "9"));
+            Run r = read(args.toArray(String[]::new));
+            assertEquals(ExitCode.FAIL_ON, r.exit());
+            assertEquals(1, r.err().lines().count(), "one line: " + r.err());
+            JsonNode s = JSON.readTree(r.err());
+            assertEquals(8, s.get("exit_code").asInt());
+            assertFalse(s.at("/verdict/passed").asBoolean());
+            assertEquals("[\"1 exchange with status 5xx (--fail-on)\",\"expected at least 9 exchanges, saw 4 (--expect)\"]",
+                    s.at("/verdict/reasons").toString());
+        }
+        JsonNode passed = JSON.readTree(read("--stats", "json", "--expect", "4").err());
+        assertTrue(passed.at("/verdict/passed").asBoolean());
+        assertEquals(0, passed.at("/verdict/reasons").size());
     }
 
     // ---------------------------------------------------------------- summary

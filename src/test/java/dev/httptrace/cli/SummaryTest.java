@@ -136,12 +136,17 @@ class SummaryTest {
         Verdict v = new Verdict(passed::add, dev.httptrace.output.StatusRanges.parse(List.of("5xx")), 2);
         v.exchange(ex("/a", 200, 1));
         assertEquals(ExitCode.EXPECT, v.exitCode());
-        assertEquals("expected at least 2 exchanges, saw 1 (--expect)", v.reason());
+        assertEquals(List.of("expected at least 2 exchanges, saw 1 (--expect)"), v.reasons());
         v.exchange(ex("/a", 0, 0));
         assertEquals(ExitCode.OK, v.exitCode(), "an unanswered exchange has no status but counts as seen");
         v.exchange(ex("/b", 502, 1));
         assertEquals(ExitCode.FAIL_ON, v.exitCode());
-        assertEquals("1 exchange with status 5xx (--fail-on)", v.reason());
+        assertEquals(List.of("1 exchange with status 5xx (--fail-on)"), v.reasons());
+        Verdict both = new Verdict(x -> {}, dev.httptrace.output.StatusRanges.parse(List.of("5xx")), 3);
+        both.exchange(ex("/b", 502, 1));
+        assertEquals(ExitCode.FAIL_ON, both.exitCode(), "--fail-on wins");
+        assertEquals(List.of("1 exchange with status 5xx (--fail-on)", "expected at least 3 exchanges, saw 1 (--expect)"),
+                both.reasons(), "both are said");
         assertEquals(3, passed.size());
     }
 }

@@ -83,6 +83,21 @@ final class TracerProcess implements AutoCloseable {
         }
     }
 
+    /**
+     * Waits for the --ready-file (the filter is attached) where no "tracing on" line comes
+     * (--stats json); fails with stderr if the process ends first.
+     */
+    void awaitReadyFile(Path file) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(240); // may build first
+        while (!java.nio.file.Files.isRegularFile(file)) {
+            if (!process.isAlive() || System.nanoTime() > deadline) {
+                fail("no ready file " + file + "; exit " + (process.isAlive() ? "none" : process.exitValue())
+                        + ", stderr:\n" + String.join("\n", stderr));
+            }
+            Thread.sleep(20);
+        }
+    }
+
     /** Waits for the process to end by itself and returns its exit code. */
     int waitFor(long seconds) throws InterruptedException {
         boolean ended = process.waitFor(seconds, TimeUnit.SECONDS);

@@ -74,7 +74,7 @@ import picocli.CommandLine.Spec;
             "  8 --fail-on: a status asked for was seen, 9 --expect: too few exchanges.",
             "  8 and 9 are decided when the run ends, however it ends.",
             "Signals: Ctrl-C, Ctrl-\\, SIGTERM, SIGHUP (and SIGUSR1, SIGALRM, ...) stop",
-            "  a live trace: every record written, the summary, the exit code above.",
+            "  a trace (live or -r): every record written, the summary, the exit code above.",
             "Output: one JSON object per exchange, schema in README.md and in",
             "  src/main/resources/schema/httptrace-exchange-v1.schema.json"})
 public final class Main implements Callable<Integer> {
@@ -105,7 +105,7 @@ public final class Main implements Callable<Integer> {
     Duration duration;
 
     @Option(names = {"-r", "--read"}, paramLabel = "FILE",
-            description = "Read a pcap or pcapng capture (e.g. from tcpdump -w) instead of tracing live; '-' reads stdin.")
+            description = "Read a pcap or pcapng capture (e.g. from tcpdump -w) instead of tracing live; '-' reads stdin, a pipe as it comes (tcpdump -U --immediate-mode -w -).")
     String readFile;
 
     @Option(names = {"-f", "--format"}, paramLabel = "FORMAT", defaultValue = "json",
@@ -506,7 +506,14 @@ public final class Main implements Callable<Integer> {
                             FileInterfaceNames names) {
         var filter = new SegmentFilter(Set.copyOf(ports), hostFilter);
         boolean stdin = readFile.equals("-");
-        try (InputStream file = stdin ? System.in : Files.newInputStream(Path.of(readFile))) {
+        // A signal stops the read as it stops a live trace: what was read is reported, the summary printed.
+        Signals.onStop(signum -> {
+            stopSignal = signum;
+            stopRequested = true;
+        });
+        // stdin may be a pipe from a live capture (tcpdump -U -w -): records as exchanges complete.
+        try (InputStream file = stdin ? new PipeInput(0, () -> stopRequested, () -> flush(writer))
+                : Files.newInputStream(Path.of(readFile))) {
             Progress progress = quiet || jsonStats() || !Terminal.isTerminal(2) ? null
                     : new Progress(System.err, stdin ? "stdin" : readFile, stdin ? -1 : Files.size(Path.of(readFile)));
             InputStream in = progress == null ? file : progress.counting(file);
@@ -514,7 +521,7 @@ public final class Main implements Callable<Integer> {
                 names.reader = reader;
                 Segment segment;
                 long n = 0;
-                while (!limit.reached() && (segment = reader.next()) != null) {
+                while (!stopRequested && !limit.reached() && (segment = reader.next()) != null) {
                     if (filter.accepts(segment)) {
                         segments.accept(segment);
                     }

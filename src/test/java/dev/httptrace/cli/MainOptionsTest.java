@@ -228,6 +228,65 @@ class MainOptionsTest {
         assertFalse(s.at("/verdict/passed").asBoolean());
     }
 
+    // ---------------------------------------------------------------- -r - from a pipe
+
+    /**
+     * Issue 21: `tcpdump -U -w - | httptrace -r -` printed nothing until tcpdump ended. Each
+     * record must come out once its exchange is in the pipe, while the writer keeps it open;
+     * and a signal must end the read (summary, exit 0) even when the writer sends nothing more.
+     */
+    @Test
+    void readingAPipeWritesEachRecordAsItsExchangeArrivesAndStopsOnSigterm() throws Exception {
+        var bytes = new java.io.ByteArrayOutputStream();
+        var w = new PcapngWriter(bytes, i -> "eth0");
+        exchange(w, "10.0.0.1", 40001, "10.0.0.2", "GET /first HTTP/1.1\r\nHost: a\r\n\r\n", 200, 1);
+        w.flush();
+        byte[] first = bytes.toByteArray();
+        exchange(w, "10.0.0.1", 40002, "10.0.0.2", "GET /second HTTP/1.1\r\nHost: a\r\n\r\n", 200, 1);
+        w.flush();
+        byte[] all = bytes.toByteArray();
+
+        Process p = new ProcessBuilder(Stream.concat(javaCommand().stream(), Stream.of("-r", "-")).toList())
+                .redirectError(dir.resolve("pipe-err.txt").toFile()).start();
+        List<String> out = java.util.Collections.synchronizedList(new ArrayList<>());
+        Thread reader = Thread.ofPlatform().daemon().start(() -> {
+            try (var r = p.inputReader()) {
+                r.lines().forEach(out::add);
+            } catch (IOException | java.io.UncheckedIOException ignored) {
+                // ended
+            }
+        });
+        try (OutputStream stdin = p.getOutputStream()) {
+            stdin.write(first);
+            stdin.flush();
+            awaitLines(out, 1, p);
+            assertTrue(out.getFirst().contains("\"/first\""), out.toString());
+            stdin.write(all, first.length, all.length - first.length);
+            stdin.flush();
+            awaitLines(out, 2, p);
+            assertTrue(out.get(1).contains("\"/second\""), out.toString());
+            // The pipe stays open, nothing more comes: SIGTERM ends the read.
+            Process kill = new ProcessBuilder("kill", "-TERM", Long.toString(p.pid())).start();
+            assertTrue(kill.waitFor(10, TimeUnit.SECONDS) && kill.exitValue() == 0);
+            assertTrue(p.waitFor(20, TimeUnit.SECONDS), "ended on SIGTERM with its input still open");
+        } finally {
+            p.destroy(); // ours, by its handle (a no-op once it ended)
+        }
+        reader.join(5_000);
+        String err = Files.readString(dir.resolve("pipe-err.txt"));
+        assertEquals(0, p.exitValue(), err);
+        assertTrue(err.contains("httptrace: 2 written: 2xx 2"), "summary: " + err);
+        assertEquals(2, out.size(), out.toString());
+    }
+
+    private static void awaitLines(List<String> lines, int n, Process p) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (lines.size() < n && p.isAlive() && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertEquals(n, lines.size(), "records while the pipe is open: " + lines);
+    }
+
     // ---------------------------------------------------------------- files
 
     @Test

@@ -220,9 +220,12 @@ public final class Main implements Callable<Integer> {
     public static int run(String... args) {
         CommandLine cli = new CommandLine(new Main());
         cli.setCaseInsensitiveEnumValuesAllowed(true);
+        // "'abc' is not a number", not picocli's "'abc' is not a long".
+        cli.registerConverter(Integer.class, Main::wholeNumber).registerConverter(Integer.TYPE, Main::wholeNumber);
+        cli.registerConverter(Long.class, Main::longNumber).registerConverter(Long.TYPE, Main::longNumber);
         cli.setParameterExceptionHandler((ex, a) -> {
             PrintWriter e = ex.getCommandLine().getErr();
-            e.println("httptrace: " + ex.getMessage());
+            e.println("httptrace: " + plain(ex.getMessage()));
             e.println("Try 'httptrace --help' for usage.");
             return ExitCode.USAGE;
         });
@@ -288,6 +291,11 @@ public final class Main implements Callable<Integer> {
      * messages and errors (printed as lines only when the run ended before it had a summary).
      */
     private int finish(int code) {
+        boolean verdictLines = code == ExitCode.OK && verdict != null && verdict.exitCode() != ExitCode.OK;
+        if ((stopSignal == Signals.SIGINT || stopSignal == Signals.SIGQUIT) && Terminal.isTerminal(2)
+                && (verdictLines || counters != null && (!quiet || jsonStats()))) {
+            err.println(); // the terminal echoed ^C (or ^\): the summary starts on a line of its own
+        }
         if (code == ExitCode.OK && verdict != null) {
             code = verdict.exitCode();
             if (code != ExitCode.OK && !jsonStats()) {
@@ -311,6 +319,34 @@ public final class Main implements Callable<Integer> {
             }
         }
         return code;
+    }
+
+    /** picocli's messages in the style of httptrace's own: "--count: 'abc' is not a whole number". */
+    static String plain(String message) {
+        if (message == null) {
+            return "bad options";
+        }
+        return message
+                .replaceFirst("^Invalid value for option '([^']+)'(?: \\([^)]*\\))?: ", "$1: ")
+                .replaceFirst("^Missing required parameter for option '([^']+)' \\(([^)]*)\\)", "$1 needs a value ($2)")
+                .replaceFirst("^Unknown options?: ", "unknown option ")
+                .replaceFirst("^Unmatched arguments? from index \\d+: ", "unexpected argument ");
+    }
+
+    private static Integer wholeNumber(String text) {
+        long n = longNumber(text);
+        if (n < Integer.MIN_VALUE || n > Integer.MAX_VALUE) {
+            throw new CommandLine.TypeConversionException("'" + text + "' is too large");
+        }
+        return (int) n;
+    }
+
+    private static Long longNumber(String text) {
+        try {
+            return Long.parseLong(text.trim());
+        } catch (NumberFormatException e) {
+            throw new CommandLine.TypeConversionException("'" + text + "' is not a whole number");
+        }
     }
 
     private void validate() {

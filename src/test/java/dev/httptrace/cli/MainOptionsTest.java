@@ -141,13 +141,24 @@ class MainOptionsTest {
                 new String[] {"--fail-on", "500-400"}, "httptrace: --fail-on: status range '500-400' ends before it starts",
                 new String[] {"--path", "api"}, "httptrace: --path must start with '/'",
                 new String[] {"--headers", "all,none"}, "httptrace: --headers: 'all' and 'none' cannot be combined",
-                new String[] {"--expect", "0"}, "httptrace: --expect must be at least 1");
+                new String[] {"--expect", "0"}, "httptrace: --expect must be at least 1",
+                // Issue 21: one style, no Java type names.
+                new String[] {"--count", "abc"}, "httptrace: --count: 'abc' is not a whole number\n",
+                new String[] {"-d", "2x"}, "httptrace: --duration: '2x' has an unknown unit 'x' (use ms, s, m or h)\n",
+                new String[] {"--nosuch"}, "httptrace: unknown option '--nosuch'\n");
         for (var c : cases.entrySet()) {
             Run r = read(c.getKey());
             assertEquals(ExitCode.USAGE, r.exit(), String.join(" ", c.getKey()));
             assertTrue(r.err().startsWith(c.getValue()), r.err());
             assertEquals("", r.out());
         }
+    }
+
+    @Test
+    void durationsMayHaveDecimals() throws Exception {
+        Run r = read("-q", "-d", "1.5s");
+        assertEquals(ExitCode.OK, r.exit(), r.err());
+        assertEquals(4, r.records().size());
     }
 
     @Test

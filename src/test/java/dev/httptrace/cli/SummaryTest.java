@@ -131,6 +131,14 @@ class SummaryTest {
     }
 
     @Test
+    void countsAreSingularForOne() {
+        assertEquals("1 exchange", Summary.n(1, "exchange"));
+        assertEquals("0 exchanges", Summary.n(0, "exchange"));
+        assertEquals("1 library", Summary.n(1, "library", "libraries"));
+        assertEquals("2 libraries", Summary.n(2, "library", "libraries"));
+    }
+
+    @Test
     void verdictFailsOnAStatusOrTooFewExchanges() {
         List<Exchange> passed = new ArrayList<>();
         Verdict v = new Verdict(passed::add, dev.httptrace.output.StatusRanges.parse(List.of("5xx")), 2);

@@ -30,6 +30,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -74,6 +75,8 @@ import picocli.CommandLine.Spec;
             "  6 unreadable capture file, 7 cannot write the -o/-w file,",
             "  8 --fail-on: a status asked for was seen, 9 --expect: too few exchanges.",
             "  8 and 9 are decided when the run ends, however it ends.",
+            "Signals: Ctrl-C, Ctrl-\\, SIGTERM, SIGHUP (and SIGUSR1, SIGALRM, ...) stop",
+            "  a trace (live or -r): every record written, the summary, the exit code above.",
             "Output: one JSON object per exchange, schema in README.md and in",
             "  src/main/resources/schema/httptrace-exchange-v1.schema.json"})
 public final class Main implements Callable<Integer> {
@@ -104,7 +107,7 @@ public final class Main implements Callable<Integer> {
     Duration duration;
 
     @Option(names = {"-r", "--read"}, paramLabel = "FILE",
-            description = "Read a pcap or pcapng capture (e.g. from tcpdump -w) instead of tracing live; '-' reads stdin.")
+            description = "Read a pcap or pcapng capture (e.g. from tcpdump -w) instead of tracing live; '-' reads stdin, a pipe as it comes (tcpdump -U --immediate-mode -w -).")
     String readFile;
 
     @Option(names = {"-f", "--format"}, paramLabel = "FORMAT", defaultValue = "json",
@@ -192,7 +195,12 @@ public final class Main implements Callable<Integer> {
     boolean quiet;
 
     private final PrintWriter err = new PrintWriter(System.err, true);
+    /** With --stats json: what would have been lines on stderr, for the JSON summary. */
+    private final List<String> messages = Collections.synchronizedList(new ArrayList<>());
+    private final List<String> errors = Collections.synchronizedList(new ArrayList<>());
     private volatile boolean stopRequested;
+    /** The signal that stopped the trace, 0 if none. */
+    private volatile int stopSignal;
     // Parsed in validate().
     private HostFilter hostFilter = HostFilter.ANY;
     private StatusRanges statusFilter;
@@ -214,9 +222,12 @@ public final class Main implements Callable<Integer> {
     public static int run(String... args) {
         CommandLine cli = new CommandLine(new Main());
         cli.setCaseInsensitiveEnumValuesAllowed(true);
+        // "'abc' is not a number", not picocli's "'abc' is not a long".
+        cli.registerConverter(Integer.class, Main::wholeNumber).registerConverter(Integer.TYPE, Main::wholeNumber);
+        cli.registerConverter(Long.class, Main::longNumber).registerConverter(Long.TYPE, Main::longNumber);
         cli.setParameterExceptionHandler((ex, a) -> {
             PrintWriter e = ex.getCommandLine().getErr();
-            e.println("httptrace: " + ex.getMessage());
+            e.println("httptrace: " + plain(ex.getMessage()));
             e.println("Try 'httptrace --help' for usage.");
             return ExitCode.USAGE;
         });
@@ -276,16 +287,31 @@ public final class Main implements Callable<Integer> {
         }
     }
 
-    /** The verdict of --fail-on / --expect on a run that went well, and the exit summary. */
+    /**
+     * The verdict of --fail-on / --expect on a run that went well, and the exit summary. With
+     * --stats json that summary is all of stderr: one JSON object holding the verdict, the
+     * messages and errors (printed as lines only when the run ended before it had a summary).
+     */
     private int finish(int code) {
+        boolean verdictLines = code == ExitCode.OK && verdict != null && verdict.exitCode() != ExitCode.OK;
+        if ((stopSignal == Signals.SIGINT || stopSignal == Signals.SIGQUIT) && Terminal.isTerminal(2)
+                && (verdictLines || counters != null && (!quiet || jsonStats()))) {
+            err.println(); // the terminal echoed ^C (or ^\): the summary starts on a line of its own
+        }
         if (code == ExitCode.OK && verdict != null) {
             code = verdict.exitCode();
-            if (code != ExitCode.OK) {
-                err.println("httptrace: " + verdict.reason());
+            if (code != ExitCode.OK && !jsonStats()) {
+                for (String reason : verdict.reasons()) {
+                    err.println("httptrace: " + reason);
+                }
             }
         }
-        if (counters != null && statsFormat == StatsFormat.json) {
-            err.println(summary.json(counters, verdict, code));
+        if (jsonStats()) {
+            if (counters != null) {
+                err.println(summary.json(counters, verdict, code, List.copyOf(messages), List.copyOf(errors)));
+            } else {
+                errors.forEach(e -> err.println("httptrace: " + e));
+            }
         } else if (counters != null && !quiet) {
             for (String line : summary.text(counters)) {
                 err.println("httptrace: " + line);
@@ -295,6 +321,34 @@ public final class Main implements Callable<Integer> {
             }
         }
         return code;
+    }
+
+    /** picocli's messages in the style of httptrace's own: "--count: 'abc' is not a whole number". */
+    static String plain(String message) {
+        if (message == null) {
+            return "bad options";
+        }
+        return message
+                .replaceFirst("^Invalid value for option '([^']+)'(?: \\([^)]*\\))?: ", "$1: ")
+                .replaceFirst("^Missing required parameter for option '([^']+)' \\(([^)]*)\\)", "$1 needs a value ($2)")
+                .replaceFirst("^Unknown options?: ", "unknown option ")
+                .replaceFirst("^Unmatched arguments? from index \\d+: ", "unexpected argument ");
+    }
+
+    private static Integer wholeNumber(String text) {
+        long n = longNumber(text);
+        if (n < Integer.MIN_VALUE || n > Integer.MAX_VALUE) {
+            throw new CommandLine.TypeConversionException("'" + text + "' is too large");
+        }
+        return (int) n;
+    }
+
+    private static Long longNumber(String text) {
+        try {
+            return Long.parseLong(text.trim());
+        } catch (NumberFormatException e) {
+            throw new CommandLine.TypeConversionException("'" + text + "' is not a whole number");
+        }
     }
 
     private void validate() {
@@ -417,8 +471,12 @@ public final class Main implements Callable<Integer> {
         Privileges.Account account = user == null ? null : account();
         ReadyFile ready = readyFile == null ? null : prepareReadyFile();
         var settings = new NativeCapture.Settings(snaplen, List.copyOf(new LinkedHashSet<>(ports)), perfPages);
-        // Ctrl-C / SIGTERM end the loop like --count does: detach, summarise, exit 0 (as tcpdump).
-        Signals.onInterrupt(() -> stopRequested = true);
+        // Ctrl-C, SIGTERM, SIGHUP, Ctrl-\ ... end the loop like --count does: detach, summarise,
+        // exit 0 or the verdict (as tcpdump).
+        Signals.onStop(signum -> {
+            stopSignal = signum;
+            stopRequested = true;
+        });
         NativeCapture.Stats stats = null;
         TlsSource tlsSource = null;
         try (NativeCapture capture = NativeCapture.open(settings); StdoutWatch stdoutWatch = new StdoutWatch()) {
@@ -428,13 +486,13 @@ public final class Main implements Callable<Integer> {
             capture.attach(iface);
             if (tls) {
                 tlsSource = TlsSource.start(tracer, capture, perfPages, ports, hostFilter, tlsLibs,
-                        line -> { if (!quiet) err.println("httptrace: tls: " + line); });
+                        line -> info("tls: " + line));
             }
             Integer failed = afterAttach(ready, account);
             if (failed != null) {
                 return failed;
             }
-            if (!quiet) {
+            if (!quiet && !jsonStats()) { // --stats json: stderr is the summary alone; --ready-file says when
                 err.println("httptrace: tracing on " + (iface == null ? "all interfaces" : iface)
                         + (ports.isEmpty() ? "" : ", port " + ports.stream().distinct().map(String::valueOf)
                                 .collect(Collectors.joining(",")))
@@ -488,15 +546,22 @@ public final class Main implements Callable<Integer> {
                             FileInterfaceNames names) {
         var filter = new SegmentFilter(Set.copyOf(ports), hostFilter);
         boolean stdin = readFile.equals("-");
-        try (InputStream file = stdin ? System.in : Files.newInputStream(Path.of(readFile))) {
-            Progress progress = quiet || !Terminal.isTerminal(2) ? null
+        // A signal stops the read as it stops a live trace: what was read is reported, the summary printed.
+        Signals.onStop(signum -> {
+            stopSignal = signum;
+            stopRequested = true;
+        });
+        // stdin may be a pipe from a live capture (tcpdump -U -w -): records as exchanges complete.
+        try (InputStream file = stdin ? new PipeInput(0, () -> stopRequested, () -> flush(writer))
+                : Files.newInputStream(Path.of(readFile))) {
+            Progress progress = quiet || jsonStats() || !Terminal.isTerminal(2) ? null
                     : new Progress(System.err, stdin ? "stdin" : readFile, stdin ? -1 : Files.size(Path.of(readFile)));
             InputStream in = progress == null ? file : progress.counting(file);
             try (PcapReader reader = new PcapReader(new BufferedInputStream(in, 1 << 16))) {
                 names.reader = reader;
                 Segment segment;
                 long n = 0;
-                while (!limit.reached() && (segment = reader.next()) != null) {
+                while (!stopRequested && !limit.reached() && (segment = reader.next()) != null) {
                     if (filter.accepts(segment)) {
                         segments.accept(segment);
                     }
@@ -533,8 +598,25 @@ public final class Main implements Callable<Integer> {
     }
 
     private int fail(int code, String message) {
-        err.println("httptrace: " + message);
+        if (jsonStats()) {
+            errors.add(message); // into the JSON summary (see finish)
+        } else {
+            err.println("httptrace: " + message);
+        }
         return code;
+    }
+
+    /** A line for the user on stderr (not with -q); with --stats json, one of the summary's messages. */
+    private void info(String line) {
+        if (jsonStats()) {
+            messages.add(line);
+        } else if (!quiet) {
+            err.println("httptrace: " + line);
+        }
+    }
+
+    private boolean jsonStats() {
+        return statsFormat == StatsFormat.json;
     }
 
     private static int exitCode(CaptureException.Reason reason) {

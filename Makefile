@@ -134,7 +134,8 @@ fuzz:
 JDK_CHECK = @test -n "$(JDK)" || { echo "httptrace: no JDK >= 22 found; install one or set JAVA_HOME" >&2; exit 1; }
 
 # What tracing costs a loaded nginx on loopback, next to tcpdump, httpry and tshark (as root;
-# BENCH_SCENARIOS, BENCH_ROUNDS, BENCH_SECONDS, BENCH_SOAK, HTTPTRACE_DIR: see BENCHMARKS.md).
+# HTTP/1 with wrk, HTTPS, HTTP/2 with h2load: h2c and h2tls; BENCH_SCENARIOS, BENCH_ROUNDS,
+# BENCH_SECONDS, BENCH_SOAK, HTTPTRACE_DIR: see BENCHMARKS.md).
 bench:
 	scripts/bench
 

@@ -8,7 +8,6 @@ import dev.httptrace.tcp.Connection;
 import dev.httptrace.tcp.EndReason;
 import dev.httptrace.tcp.SeqNum;
 import dev.httptrace.tcp.StreamConsumer;
-import dev.httptrace.tcp.TlsOrigin;
 
 import java.util.ArrayDeque;
 
@@ -379,18 +378,11 @@ final class Http1Connection implements ProtocolConnection {
             if (unanswered != null) return;
             counters.requests++; // counted as a request once the server answered it
         }
-        int server = 1 - clientSide;
         Exchange.Response response = unanswered == null ? x.toResponse() : null;
-        TlsOrigin origin = tcp.tls();
-        Exchange.Tls tls = origin == null ? null
-                : new Exchange.Tls(origin.process(clientSide), origin.process(server), origin.socketKnown());
-        context.emit(clientSide, new Exchange(tcp.ifindex(), tcp.ipv6(),
-                new Exchange.Endpoint(tcp.address(clientSide).clone(), tcp.port(clientSide)),
-                new Exchange.Endpoint(tcp.address(server).clone(), tcp.port(server)),
-                x.toRequest(), response,
+        context.emit(clientSide, x.toRequest(), response,
                 new Exchange.TraceInfo(response == null ? (unanswered == null ? "closed" : unanswered) : null,
                         x.gap, tcp.retransmissions(), x.upgraded,
                         Anomaly.names(x.requestAnomalies, x.responseAnomalies), x.malformedRequest),
-                tls));
+                null);
     }
 }

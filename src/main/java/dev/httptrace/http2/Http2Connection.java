@@ -10,7 +10,6 @@ import dev.httptrace.protocol.ProtocolContext;
 import dev.httptrace.tcp.Connection;
 import dev.httptrace.tcp.EndReason;
 import dev.httptrace.tcp.StreamConsumer;
-import dev.httptrace.tcp.TlsOrigin;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -353,13 +352,7 @@ final class Http2Connection implements ProtocolConnection, FrameHandler {
         Exchange.Http2 h2 = new Exchange.Http2(s.id, end, s.reset, s.goAway, s.scheme, s.trailers,
                 s.unknownFields, joinedMidStream, s.requestSeen, s.pushedBy,
                 "complete".equals(end) || s.reset != null || s.goAway != null ? s.endTimestamp : 0L, grpc);
-        TlsOrigin origin = tcp.tls();
-        Exchange.Tls tls = origin == null ? null
-                : new Exchange.Tls(origin.process(client), origin.process(server), origin.socketKnown());
-        context.emit(client, new Exchange(tcp.ifindex(), tcp.ipv6(),
-                new Exchange.Endpoint(tcp.address(client).clone(), tcp.port(client)),
-                new Exchange.Endpoint(tcp.address(server).clone(), tcp.port(server)),
-                request, response, trace, tls, h2));
+        context.emit(client, request, response, trace, h2);
     }
 
     /** The state of one stream until it is reported. */

@@ -207,6 +207,49 @@ class Http2Test {
         assertEquals(13, x.response().bodySize());
     }
 
+    /** grpc-go and grpcio index content-type and :path: after a join, the framing of DATA still tells a gRPC call. */
+    @Test
+    void aGrpcCallWhoseContentTypeWasLostToHpackIsToldByItsMessageFraming() {
+        Conversation c = opened()
+                .client(cat(headers(1, false, new H2.Block().indexed(3).indexed(6).inserted(":path", "/p.S/M")
+                        .inserted("content-type", "application/grpc").bytes()), data(1, true, H2.grpcMessage(2))))
+                .server(cat(headers(1, false, new H2.Block().indexed(8).inserted("content-type", "application/grpc").bytes()),
+                        data(1, false, H2.grpcMessage(1)), headers(1, true, block("grpc-status 0"))));
+        int joinAt = c.count();
+        c.client(cat(headers(3, false, new H2.Block().indexed(3).indexed(6).indexed(63).indexed(62).bytes()),
+                        data(3, true, H2.grpcMessage(4))))
+                .server(cat(headers(3, false, new H2.Block().indexed(8).indexed(62).bytes()),
+                        data(3, false, cat(H2.grpcMessage(1), H2.grpcMessage(2))), headers(3, true, block("grpc-status 0"))));
+        List<Segment> all = c.segments();
+        Exchange x = only(all.subList(joinAt, all.size()));
+
+        assertNull(x.request().target(), ":path was indexed before the join");
+        assertEquals(3, x.http2().unknownFields(), "two in the request, one in the response");
+        Exchange.Grpc g = x.http2().grpc();
+        assertNotNull(g, "gRPC from the framing of its DATA");
+        assertNull(g.service());
+        assertEquals(0, g.statusCode(), "grpc-status sent as a literal");
+        assertEquals(1, g.requestMessages());
+        assertEquals(2, g.responseMessages());
+    }
+
+    @Test
+    void dataThatIsNotGrpcFramingWithAContentTypeLostIsNoRpc() {
+        Conversation c = opened()
+                .client(headers(1, true, new H2.Block().indexed(2).indexed(6).field(":path", "/a")
+                        .inserted("content-type", "text/plain").bytes()))
+                .server(cat(headers(1, false, new H2.Block().indexed(8).inserted("content-type", "text/html").bytes()),
+                        data(1, true, "<html>")));
+        int joinAt = c.count();
+        c.client(headers(3, true, new H2.Block().indexed(2).indexed(6).field(":path", "/b").indexed(62).bytes()))
+                .server(cat(headers(3, false, new H2.Block().indexed(8).indexed(62).bytes()), data(3, true, "<html>hello")));
+        List<Segment> all = c.segments();
+        Exchange x = only(all.subList(joinAt, all.size()));
+
+        assertEquals("/b", x.request().target());
+        assertNull(x.http2().grpc(), "'<html>' is no length prefix");
+    }
+
     @Test
     void anInformationalResponseIsNotTheResponse() {
         Exchange x = only(opened()

@@ -427,12 +427,17 @@ class Http2IT {
         return false;
     }
 
-    /** Runs a command to its end (at most 60 s) and returns its stdout; fails unless it exits 0. */
+    /** Runs a command to its end (at most 60 s, else it is ended) and returns its stdout; fails unless it exits 0. */
     private static String run(String... command) throws Exception {
-        Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "still running: " + List.of(command));
-        assertEquals(0, p.exitValue(), "exit code of " + List.of(command) + ": " + out);
-        return out;
+        Path out = Files.createTempFile(dir, "out", ".txt");
+        Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT)
+                .redirectOutput(out.toFile()).start();
+        if (!p.waitFor(60, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            fail("still running after 60 s: " + List.of(command));
+        }
+        String text = Files.readString(out, StandardCharsets.UTF_8);
+        assertEquals(0, p.exitValue(), "exit code of " + List.of(command) + ": " + text);
+        return text;
     }
 }

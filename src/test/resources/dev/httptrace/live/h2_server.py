@@ -10,11 +10,16 @@ import h2.config, h2.connection, h2.events, h2.errors
 def serve(conn_sock):
     conn = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=False))
     data = conn_sock.recv(65535)
+    if not data:
+        return  # a probe of the port: connected and closed
     if data.startswith(b'PRI'):
         conn.initiate_connection()
     else:  # HTTP/1.1 asking for h2c
         while b'\r\n\r\n' not in data:
-            data += conn_sock.recv(65535)
+            more = conn_sock.recv(65535)
+            if not more:
+                return
+            data += more
         head, _, data = data.partition(b'\r\n\r\n')
         lines = head.split(b'\r\n')
         fields = {k.strip().lower(): v.strip() for k, _, v in (l.partition(b':') for l in lines[1:])}

@@ -183,8 +183,10 @@ class Http2IT {
 
     @Test
     void framesAPeerControlsTrailersPaddingResetGoAwayAndContinuation() throws Exception {
-        try (TracerProcess tracer = TracerProcess.start("-i lo -p " + pyH2 + " --stats json --headers all", "")) {
-            tracer.awaitTracing();
+        Path ready = dir.resolve("frames.ready");
+        try (TracerProcess tracer = TracerProcess.start("-i lo -p " + pyH2 + " --stats json --headers all --ready-file "
+                + ready, "")) {
+            tracer.awaitReadyFile(ready); // --stats json: no "tracing on" line
             List<String> client = run(PYTHON, resource("h2_client.py"), Integer.toString(pyH2),
                     "/trailers", "/padded", "/large", "/reset", "/goaway").lines().toList();
             assertEquals(5, client.size(), client.toString());

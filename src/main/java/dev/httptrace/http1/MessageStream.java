@@ -55,6 +55,8 @@ final class MessageStream implements StreamConsumer {
     private boolean huntLines;
     /** Bytes line hunting may still look through before it waits for a segment start instead. */
     private long huntBudget;
+    /** The head being parsed began at a line start inside a segment: its start line must end in it. */
+    private boolean huntMidSegment;
     static final int HUNT_BYTES = 64 * 1024;
     /** The server's stream began with no status line before the HTTP/0.9 request it answers was parsed. */
     private boolean parked09;
@@ -150,6 +152,7 @@ final class MessageStream implements StreamConsumer {
                         i = lf + 1;
                     }
                     huntTried = i;
+                    huntMidSegment = !(segmentStart && i == off);
                     beginHead(Origin.RESYNC);
                 }
                 case AWAIT_REQUEST -> {
@@ -170,7 +173,11 @@ final class MessageStream implements StreamConsumer {
                         startNotHttp = true;
                         connection.notHttp(side);
                     }
-                    if (head.state() == HeadParser.DONE) {
+                    if (huntMidSegment && head.state() == HeadParser.MORE && !head.hasStartLine() && i == end) {
+                        // a start line cut by the segment's end, hunted mid-segment: try the next segment start
+                        head.release();
+                        state = State.AWAIT_LINE;
+                    } else if (head.state() == HeadParser.DONE) {
                         headDone(nextSeq);
                     } else if (head.state() == HeadParser.INVALID && !http09Response(SeqNum.diff(nextSeq, headSeq))) {
                         headInvalid();
@@ -315,6 +322,7 @@ final class MessageStream implements StreamConsumer {
 
     private void headDone(long headEnd) {
         huntLines = false;
+        huntMidSegment = false;
         connection.malformedHeaderLines(head.malformedLines);
         boolean request = head.kind == StartLineScanner.REQUEST;
         if (!connection.assignRole(side, request, origin == Origin.RESYNC)) {
@@ -583,6 +591,7 @@ final class MessageStream implements StreamConsumer {
             case RESYNC -> { }
         }
         if (origin != Origin.RESYNC) connection.streamLost(side);
+        huntMidSegment = false;
         state = huntLines ? State.AWAIT_LINE : State.AWAIT_SYNC;
         head.release();
     }

@@ -68,7 +68,7 @@ import picocli.CommandLine.Spec;
             "  sudo httptrace -i lo --host 10.0.0.0/8 --status 5xx --headers all",
             "  sudo httptrace -i lo -p 8080 -d 60s --fail-on 5xx --expect 1 -w t.pcapng",
             "  sudo httptrace --tls -p 443                # https too, from OpenSSL's plaintext",
-            "  sudo httptrace -i lo -p 50051 | jq -c '{m: .rpc.method, s: .rpc.grpc.status_code}'   # gRPC",
+            "  sudo httptrace -p 50051 | jq -c .rpc         # gRPC: service, method, status",
             "",
             "Exit codes: 0 done, 1 failure, 2 bad options, 3 no permission,",
             "  4 no such interface, 5 BPF refused or unavailable,",

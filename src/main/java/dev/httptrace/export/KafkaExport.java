@@ -178,7 +178,7 @@ public final class KafkaExport implements EncodedExchangeSink, AutoCloseable {
         try {
             admin = Admin.create(p);
         } catch (KafkaException e) {
-            if (e instanceof ConfigException && String.valueOf(e.getMessage()).contains("resolvable bootstrap")) {
+            if (root(e) instanceof ConfigException && String.valueOf(root(e).getMessage()).contains("resolvable bootstrap")) {
                 throw new StartFailed(Reason.UNREACHABLE, "kafka: no broker of '" + settings.brokers()
                         + "' resolves to an address");
             }
@@ -215,7 +215,18 @@ public final class KafkaExport implements EncodedExchangeSink, AutoCloseable {
                 + (ms >= 1000 && ms % 1000 == 0 ? ms / 1000 + " s" : ms + " ms"));
     }
 
+    /** The innermost cause: "Failed to create new KafkaAdminClient" says less than what caused it. */
+    private static Throwable root(Throwable e) {
+        while (e.getCause() != null && e.getCause() != e) {
+            e = e.getCause();
+        }
+        return e;
+    }
+
     private static String message(Throwable e) {
+        if (e instanceof KafkaException && e.getCause() != null) {
+            e = root(e);
+        }
         String m = e.getMessage();
         return m == null ? e.getClass().getSimpleName() : m.lines().findFirst().orElse(m);
     }
@@ -396,7 +407,8 @@ public final class KafkaExport implements EncodedExchangeSink, AutoCloseable {
             if (newlyFailed || nothingDelivered || stalled) {
                 String s = line(now);
                 if (nothingDelivered) {
-                    s += "; nothing delivered in the last " + every / 1000 + " s (broker unreachable?)";
+                    s += "; nothing delivered in the last " + (every % 1000 == 0 ? every / 1000 + " s" : every + " ms")
+                            + " (broker unreachable?)";
                 } else if (stalled) {
                     s += "; delivering again";
                 }

@@ -318,6 +318,38 @@ class KafkaIT {
         }
     }
 
+    /** The broker gone at exit: the flush waits at most --kafka-timeout, then counts what is left. */
+    @Test
+    void whatIsWaitingAtExitIsFlushedWithinTheTimeoutThenCounted() throws Exception {
+        String topic = "at-exit";
+        broker.createTopic(topic, 1, Map.of());
+        try (var tracer = TracerProcess.start("-i lo -p " + server.port() + " -c 4 --stats json --kafka-timeout 2s"
+                + " --kafka " + broker.bootstrap() + " --kafka-topic " + topic, "")) {
+            tracer.awaitTracing();
+            try (Socket s = connect()) {
+                get(s, "/hello?up");
+                assertEquals(1, broker.consume(topic, 1, Duration.ofSeconds(20)).size());
+                broker.kill();
+                for (int i = 0; i < 3; i++) {
+                    get(s, "/hello?gone=" + i);
+                }
+            }
+            long t0 = System.nanoTime();
+            int exit = tracer.waitFor(60);
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            String err = String.join("\n", tracer.stderr());
+            assertEquals(13, exit, err);
+            assertTrue(ms < 10_000, "the flush is bounded: " + ms + " ms");
+            JsonNode k = stats(tracer.stderr()).at("/kafka");
+            assertEquals(4, k.at("/records").asLong(), k.toString());
+            assertEquals(1, k.at("/delivered").asLong(), k.toString());
+            assertEquals(3, k.at("/causes/at_exit").asLong(), k.toString());
+            assertEquals(3, k.at("/not_delivered").asLong(), k.toString());
+        } finally {
+            broker.restart();
+        }
+    }
+
     // ---------------------------------------------------------------- helpers
 
     private record Run(int exit, List<String> stdout, List<String> stderr) {}

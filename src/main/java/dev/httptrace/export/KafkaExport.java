@@ -25,6 +25,8 @@ import java.util.function.IntFunction;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
@@ -33,6 +35,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.errors.AuthenticationException;
 import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.RecordBatchTooLargeException;
@@ -136,13 +139,22 @@ public final class KafkaExport implements EncodedExchangeSink, AutoCloseable {
      * @throws StartFailed with the reason and one line to print
      */
     public static KafkaExport start(Settings settings) throws StartFailed {
-        check(settings);
+        int maxMessageBytes = check(settings);
         Properties p = new Properties();
         // Ours first: buffer.memory above the export's own bound, so the client never holds
-        // up the sending thread before the export's buffer is full; max.block.ms bounds a
-        // send waiting for metadata.
+        // up the sending thread before the export's buffer is full.
         p.put(ProducerConfig.BUFFER_MEMORY_CONFIG, Long.toString(Math.max(settings.bufferBytes() + (4L << 20), 8L << 20)));
-        p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, Long.toString(settings.timeout().toMillis()));
+        // While the broker is away the client may forget the topic's partitions (it
+        // re-bootstraps), and send() then waits for them: let it wait as long as a record may
+        // take to be delivered (the export's buffer holds the rest, the tracing thread never waits).
+        p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, settings.properties().getOrDefault(
+                ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "120000"));
+        // A batch larger than the topic's limit is split into batches of batch.size, and split
+        // again for ever when batch.size is over the limit: keep it under (a record larger than
+        // the limit then travels alone and is refused as too large).
+        if (maxMessageBytes > 0 && maxMessageBytes < 16384) {
+            p.put(ProducerConfig.BATCH_SIZE_CONFIG, Integer.toString(maxMessageBytes));
+        }
         p.put(ProducerConfig.CLIENT_ID_CONFIG, "httptrace-" + settings.hostName());
         p.putAll(settings.properties());
         p.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, settings.brokers());
@@ -163,8 +175,11 @@ public final class KafkaExport implements EncodedExchangeSink, AutoCloseable {
                 : Thread.ofPlatform().daemon().name("httptrace-kafka-report").start(this::report);
     }
 
-    /** The broker answers and the topic exists, within the timeout; else why not. */
-    private static void check(Settings settings) throws StartFailed {
+    /**
+     * The broker answers and the topic exists, within the timeout; else why not. Returns the
+     * topic's max.message.bytes, or 0 when it may not be read.
+     */
+    private static int check(Settings settings) throws StartFailed {
         long ms = Math.max(1, settings.timeout().toMillis());
         Properties p = new Properties();
         p.putAll(settings.properties());
@@ -186,6 +201,7 @@ public final class KafkaExport implements EncodedExchangeSink, AutoCloseable {
         }
         try {
             admin.describeTopics(List.of(settings.topic())).allTopicNames().get(ms + 1000, TimeUnit.MILLISECONDS);
+            return maxMessageBytes(admin, settings.topic(), ms);
         } catch (ExecutionException e) {
             Throwable c = e.getCause();
             if (c instanceof UnknownTopicOrPartitionException) {
@@ -207,6 +223,20 @@ public final class KafkaExport implements EncodedExchangeSink, AutoCloseable {
             throw unreachable(settings, ms);
         } finally {
             admin.close(Duration.ofMillis(500));
+        }
+    }
+
+    private static int maxMessageBytes(Admin admin, String topic, long ms) {
+        try {
+            ConfigResource r = new ConfigResource(ConfigResource.Type.TOPIC, topic);
+            Config c = admin.describeConfigs(List.of(r)).all().get(ms + 1000, TimeUnit.MILLISECONDS).get(r);
+            ConfigEntry e = c == null ? null : c.get("max.message.bytes");
+            return e == null || e.value() == null ? 0 : Integer.parseInt(e.value());
+        } catch (Exception e) {
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            return 0; // not allowed to read it, or no answer: the client's defaults
         }
     }
 

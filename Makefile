@@ -4,7 +4,7 @@
 #   bpf/httptrace.bpf.c --clang -target bpf--> build/httptrace.bpf.o
 #     --bpftool gen skeleton--> build/httptrace.skel.h
 #   bpf/tls.bpf.c (TLS uprobes) --> build/tls.bpf.o --> build/tls.skel.h
-#     + src/main/c/{httptrace,tls,batch}.c --cc -shared, -lbpf--> build/native/libhttptrace.so
+#     + src/main/c/{httptrace,tls,batch,signals}.c --cc -shared, -lbpf--> build/native/libhttptrace.so
 #     --mvn package (resource native/)--> target/httptrace.jar
 #   mvn package also writes target/doc/httptrace.adoc and httptrace.bash from the picocli
 #     model (picocli-codegen) --asciidoctor--> build/httptrace.1
@@ -62,9 +62,9 @@ $(BUILD)/tls.bpf.o: bpf/tls.bpf.c bpf/tls_event.h | $(BUILD)/.deps
 $(BUILD)/tls.skel.h: $(BUILD)/tls.bpf.o
 	bpftool gen skeleton $< name tls_bpf > $@
 
-NATIVE_SOURCES := src/main/c/httptrace.c src/main/c/tls.c src/main/c/batch.c
+NATIVE_SOURCES := src/main/c/httptrace.c src/main/c/tls.c src/main/c/batch.c src/main/c/signals.c
 
-$(LIB): $(NATIVE_SOURCES) src/main/c/httptrace.h src/main/c/tls.h src/main/c/batch.h bpf/httptrace_event.h bpf/tls_event.h \
+$(LIB): $(NATIVE_SOURCES) src/main/c/httptrace.h src/main/c/tls.h src/main/c/batch.h src/main/c/signals.h bpf/httptrace_event.h bpf/tls_event.h \
 		$(BUILD)/httptrace.skel.h $(BUILD)/tls.skel.h
 	@mkdir -p $(dir $@)
 	cc -O2 -g -Wall -Wextra -fPIC -shared -Ibpf -I$(BUILD) -Isrc/main/c $(NATIVE_SOURCES) -lbpf -o $@
@@ -134,7 +134,8 @@ fuzz:
 JDK_CHECK = @test -n "$(JDK)" || { echo "httptrace: no JDK >= 22 found; install one or set JAVA_HOME" >&2; exit 1; }
 
 # What tracing costs a loaded nginx on loopback, next to tcpdump, httpry and tshark (as root;
-# BENCH_SCENARIOS, BENCH_ROUNDS, BENCH_SECONDS, BENCH_SOAK, HTTPTRACE_DIR: see BENCHMARKS.md).
+# HTTP/1 with wrk, HTTPS, HTTP/2 with h2load: h2c and h2tls; BENCH_SCENARIOS, BENCH_ROUNDS,
+# BENCH_SECONDS, BENCH_SOAK, HTTPTRACE_DIR: see BENCHMARKS.md).
 bench:
 	scripts/bench
 

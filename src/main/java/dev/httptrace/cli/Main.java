@@ -33,6 +33,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -58,7 +59,8 @@ import picocli.CommandLine.Spec;
         sortOptions = false,
         usageHelpAutoWidth = true,
         description = {
-            "Prints every HTTP/1.x exchange crossing a network interface as one JSON line.",
+            "Prints every HTTP exchange crossing a network interface as one JSON line:",
+            "HTTP/1.x, and HTTP/2 and gRPC (one line per stream; h2c, and h2 inside TLS with --tls).",
             "It uses an eBPF socket filter: no proxy, no agent, no restart of the traced programs.",
             "Needs root (or CAP_BPF, CAP_NET_ADMIN and CAP_NET_RAW) for live tracing."},
         footerHeading = "%nExamples:%n",
@@ -70,6 +72,7 @@ import picocli.CommandLine.Spec;
             "  sudo httptrace -i lo --host 10.0.0.0/8 --status 5xx --headers all",
             "  sudo httptrace -i lo -p 8080 -d 60s --fail-on 5xx --expect 1 -w t.pcapng",
             "  sudo httptrace --tls -p 443                # https too, from OpenSSL's plaintext",
+            "  sudo httptrace -i lo -p 50051 | jq -c '{m: .rpc.method, s: .rpc.grpc.status_code}'   # gRPC",
             "",
             "Exit codes: 0 done, 1 failure, 2 bad options, 3 no permission,",
             "  4 no such interface, 5 BPF refused or unavailable,",
@@ -78,6 +81,8 @@ import picocli.CommandLine.Spec;
             "  8 and 9 are decided when the run ends, however it ends.",
             "  With --kafka: 10 no broker answered, 11 no such topic, 12 credentials refused",
             "  (all three at start, before tracing), 13 a record was not delivered.",
+            "Signals: Ctrl-C, Ctrl-\\, SIGTERM, SIGHUP (and SIGUSR1, SIGALRM, ...) stop",
+            "  a trace (live or -r): every record written, the summary, the exit code above.",
             "Output: one JSON object per exchange, schema in README.md and in",
             "  src/main/resources/schema/httptrace-exchange-v1.schema.json"})
 public final class Main implements Callable<Integer> {
@@ -108,7 +113,7 @@ public final class Main implements Callable<Integer> {
     Duration duration;
 
     @Option(names = {"-r", "--read"}, paramLabel = "FILE",
-            description = "Read a pcap or pcapng capture (e.g. from tcpdump -w) instead of tracing live; '-' reads stdin.")
+            description = "Read a pcap or pcapng capture (e.g. from tcpdump -w) instead of tracing live; '-' reads stdin, a pipe as it comes (tcpdump -U --immediate-mode -w -).")
     String readFile;
 
     @Option(names = {"-f", "--format"}, paramLabel = "FORMAT", defaultValue = "json",
@@ -160,7 +165,7 @@ public final class Main implements Callable<Integer> {
     Long expect;
 
     @Option(names = "--snaplen", paramLabel = "BYTES", defaultValue = "" + NativeCapture.Settings.DEFAULT_SNAPLEN,
-            description = "Payload bytes copied per TCP segment, 1 to 32768 (default: ${DEFAULT-VALUE}).")
+            description = "Payload bytes copied per TCP segment, 1 to 32768 (default: ${DEFAULT-VALUE}); HTTP/2 connections are copied whole.")
     int snaplen;
 
     @Option(names = "--show-secrets",
@@ -220,7 +225,12 @@ public final class Main implements Callable<Integer> {
     boolean quiet;
 
     private final PrintWriter err = new PrintWriter(System.err, true);
+    /** With --stats json: what would have been lines on stderr, for the JSON summary. */
+    private final List<String> messages = Collections.synchronizedList(new ArrayList<>());
+    private final List<String> errors = Collections.synchronizedList(new ArrayList<>());
     private volatile boolean stopRequested;
+    /** The signal that stopped the trace, 0 if none. */
+    private volatile int stopSignal;
     // Parsed in validate().
     private HostFilter hostFilter = HostFilter.ANY;
     private StatusRanges statusFilter;
@@ -244,9 +254,12 @@ public final class Main implements Callable<Integer> {
     public static int run(String... args) {
         CommandLine cli = new CommandLine(new Main());
         cli.setCaseInsensitiveEnumValuesAllowed(true);
+        // "'abc' is not a number", not picocli's "'abc' is not a long".
+        cli.registerConverter(Integer.class, Main::wholeNumber).registerConverter(Integer.TYPE, Main::wholeNumber);
+        cli.registerConverter(Long.class, Main::longNumber).registerConverter(Long.TYPE, Main::longNumber);
         cli.setParameterExceptionHandler((ex, a) -> {
             PrintWriter e = ex.getCommandLine().getErr();
-            e.println("httptrace: " + ex.getMessage());
+            e.println("httptrace: " + plain(ex.getMessage()));
             e.println("Try 'httptrace --help' for usage.");
             return ExitCode.USAGE;
         });
@@ -330,29 +343,51 @@ public final class Main implements Callable<Integer> {
 
     private KafkaExport.Settings kafkaSettings(IntFunction<String> names) {
         long[] buffer = KafkaWiring.buffer(kafkaBuffer);
+        // The periodic line while records are not delivered: a line on stderr, or with --stats
+        // json one of the summary's messages (info() says which; nothing with -q).
         return new KafkaExport.Settings(kafkaBrokers, kafkaTopic, kafkaProperties, (int) buffer[0], buffer[1],
                 kafkaTimeout, KafkaExport.localHostName(), names,
-                quiet ? null : line -> err.println("httptrace: " + line), Duration.ofSeconds(10));
+                quiet && !jsonStats() ? null : this::info, Duration.ofSeconds(10));
     }
 
-    /** The verdict of --fail-on / --expect on a run that went well, and the exit summary. */
+    /**
+     * The verdict of --fail-on / --expect on a run that went well, and the exit summary. With
+     * --stats json that summary is all of stderr: one JSON object holding the verdict, the
+     * messages and errors (printed as lines only when the run ended before it had a summary).
+     */
     private int finish(int code) {
+        boolean verdictLines = code == ExitCode.OK && verdict != null && verdict.exitCode() != ExitCode.OK;
+        if ((stopSignal == Signals.SIGINT || stopSignal == Signals.SIGQUIT) && Terminal.isTerminal(2)
+                && (verdictLines || counters != null && (!quiet || jsonStats()))) {
+            err.println(); // the terminal echoed ^C (or ^\): the summary starts on a line of its own
+        }
         if (code == ExitCode.OK && verdict != null) {
             code = verdict.exitCode();
-            if (code != ExitCode.OK) {
-                err.println("httptrace: " + verdict.reason());
+            if (code != ExitCode.OK && !jsonStats()) {
+                for (String reason : verdict.reasons()) {
+                    err.println("httptrace: " + reason);
+                }
             }
         }
         if (code == ExitCode.OK && kafkaStats != null && kafkaStats.notDelivered() > 0) {
             code = ExitCode.KAFKA_UNDELIVERED;
-            err.println("httptrace: kafka: " + kafkaStats.notDelivered() + " of " + kafkaStats.records()
-                    + " records not delivered (" + kafkaStats.causes() + ")");
+            String why = "kafka: " + kafkaStats.notDelivered() + " of " + kafkaStats.records()
+                    + " records not delivered (" + kafkaStats.causes() + ")";
+            if (jsonStats()) {
+                errors.add(why);
+            } else {
+                err.println("httptrace: " + why);
+            }
         }
         if (summary != null && kafkaStats != null) {
             summary.kafka(kafkaStats, kafkaTopic);
         }
-        if (counters != null && statsFormat == StatsFormat.json) {
-            err.println(summary.json(counters, verdict, code));
+        if (jsonStats()) {
+            if (counters != null) {
+                err.println(summary.json(counters, verdict, code, List.copyOf(messages), List.copyOf(errors)));
+            } else {
+                errors.forEach(e -> err.println("httptrace: " + e));
+            }
         } else if (counters != null && !quiet) {
             for (String line : summary.text(counters)) {
                 err.println("httptrace: " + line);
@@ -365,6 +400,34 @@ public final class Main implements Callable<Integer> {
             }
         }
         return code;
+    }
+
+    /** picocli's messages in the style of httptrace's own: "--count: 'abc' is not a whole number". */
+    static String plain(String message) {
+        if (message == null) {
+            return "bad options";
+        }
+        return message
+                .replaceFirst("^Invalid value for option '([^']+)'(?: \\([^)]*\\))?: ", "$1: ")
+                .replaceFirst("^Missing required parameter for option '([^']+)' \\(([^)]*)\\)", "$1 needs a value ($2)")
+                .replaceFirst("^Unknown options?: ", "unknown option ")
+                .replaceFirst("^Unmatched arguments? from index \\d+: ", "unexpected argument ");
+    }
+
+    private static Integer wholeNumber(String text) {
+        long n = longNumber(text);
+        if (n < Integer.MIN_VALUE || n > Integer.MAX_VALUE) {
+            throw new CommandLine.TypeConversionException("'" + text + "' is too large");
+        }
+        return (int) n;
+    }
+
+    private static Long longNumber(String text) {
+        try {
+            return Long.parseLong(text.trim());
+        } catch (NumberFormatException e) {
+            throw new CommandLine.TypeConversionException("'" + text + "' is not a whole number");
+        }
     }
 
     private void validate() {
@@ -498,8 +561,12 @@ public final class Main implements Callable<Integer> {
         Privileges.Account account = user == null ? null : account();
         ReadyFile ready = readyFile == null ? null : prepareReadyFile();
         var settings = new NativeCapture.Settings(snaplen, List.copyOf(new LinkedHashSet<>(ports)), perfPages);
-        // Ctrl-C / SIGTERM end the loop like --count does: detach, summarise, exit 0 (as tcpdump).
-        Signals.onInterrupt(() -> stopRequested = true);
+        // Ctrl-C, SIGTERM, SIGHUP, Ctrl-\ ... end the loop like --count does: detach, summarise,
+        // exit 0 or the verdict (as tcpdump).
+        Signals.onStop(signum -> {
+            stopSignal = signum;
+            stopRequested = true;
+        });
         NativeCapture.Stats stats = null;
         TlsSource tlsSource = null;
         try (NativeCapture capture = NativeCapture.open(settings); StdoutWatch stdoutWatch = new StdoutWatch()) {
@@ -509,13 +576,13 @@ public final class Main implements Callable<Integer> {
             capture.attach(iface);
             if (tls) {
                 tlsSource = TlsSource.start(tracer, capture, perfPages, ports, hostFilter, tlsLibs,
-                        line -> { if (!quiet) err.println("httptrace: tls: " + line); });
+                        line -> info("tls: " + line));
             }
             Integer failed = afterAttach(ready, account);
             if (failed != null) {
                 return failed;
             }
-            if (!quiet) {
+            if (!quiet && !jsonStats()) { // --stats json: stderr is the summary alone; --ready-file says when
                 err.println("httptrace: tracing on " + (iface == null ? "all interfaces" : iface)
                         + (ports.isEmpty() ? "" : ", port " + ports.stream().distinct().map(String::valueOf)
                                 .collect(Collectors.joining(",")))
@@ -569,15 +636,22 @@ public final class Main implements Callable<Integer> {
                             FileInterfaceNames names) {
         var filter = new SegmentFilter(Set.copyOf(ports), hostFilter);
         boolean stdin = readFile.equals("-");
-        try (InputStream file = stdin ? System.in : Files.newInputStream(Path.of(readFile))) {
-            Progress progress = quiet || !Terminal.isTerminal(2) ? null
+        // A signal stops the read as it stops a live trace: what was read is reported, the summary printed.
+        Signals.onStop(signum -> {
+            stopSignal = signum;
+            stopRequested = true;
+        });
+        // stdin may be a pipe from a live capture (tcpdump -U -w -): records as exchanges complete.
+        try (InputStream file = stdin ? new PipeInput(0, () -> stopRequested, () -> flush(writer))
+                : Files.newInputStream(Path.of(readFile))) {
+            Progress progress = quiet || jsonStats() || !Terminal.isTerminal(2) ? null
                     : new Progress(System.err, stdin ? "stdin" : readFile, stdin ? -1 : Files.size(Path.of(readFile)));
             InputStream in = progress == null ? file : progress.counting(file);
             try (PcapReader reader = new PcapReader(new BufferedInputStream(in, 1 << 16))) {
                 names.reader = reader;
                 Segment segment;
                 long n = 0;
-                while (!limit.reached() && (segment = reader.next()) != null) {
+                while (!stopRequested && !limit.reached() && (segment = reader.next()) != null) {
                     if (filter.accepts(segment)) {
                         segments.accept(segment);
                     }
@@ -614,8 +688,25 @@ public final class Main implements Callable<Integer> {
     }
 
     private int fail(int code, String message) {
-        err.println("httptrace: " + message);
+        if (jsonStats()) {
+            errors.add(message); // into the JSON summary (see finish)
+        } else {
+            err.println("httptrace: " + message);
+        }
         return code;
+    }
+
+    /** A line for the user on stderr (not with -q); with --stats json, one of the summary's messages. */
+    private void info(String line) {
+        if (jsonStats()) {
+            messages.add(line);
+        } else if (!quiet) {
+            err.println("httptrace: " + line);
+        }
+    }
+
+    private boolean jsonStats() {
+        return statsFormat == StatsFormat.json;
     }
 
     private static int exitCode(CaptureException.Reason reason) {

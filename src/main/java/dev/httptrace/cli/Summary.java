@@ -205,24 +205,24 @@ final class Summary implements ExchangeSink {
     List<String> text(Counters c) {
         List<String> lines = new ArrayList<>();
         if (c.file() != null) {
-            lines.add("read " + c.file().packets() + " packets (" + c.file().nonTcp() + " not TCP, "
+            lines.add("read " + n(c.file().packets(), "packet") + " (" + c.file().nonTcp() + " not TCP, "
                     + c.file().malformed() + " malformed)");
         }
         StringBuilder line = new StringBuilder();
         NativeCapture.Stats k = c.kernel();
         if (k != null) {
-            line.append(k.packets()).append(" packets, ")
-                .append(k.emitted()).append(" segments captured, ")
+            line.append(n(k.packets(), "packet")).append(", ")
+                .append(n(k.emitted(), "segment")).append(" captured, ")
                 .append(lost(k)).append(" lost, ");
         }
         Tracer.Stats s = c.tracer();
-        line.append(s.exchanges()).append(" exchanges (").append(s.unanswered()).append(" unanswered), ")
-            .append(s.requests()).append(" requests, ").append(s.responses()).append(" responses, ")
-            .append(s.parseErrors()).append(" parse errors, ")
-            .append(s.nonHttpFlows()).append(" non-HTTP flows, ")
-            .append(s.gaps()).append(" gaps, ")
-            .append(s.retransmittedSegments()).append(" retransmitted segments, ")
-            .append(s.interfaceCopies()).append(" copies from other interfaces");
+        line.append(n(s.exchanges(), "exchange")).append(" (").append(s.unanswered()).append(" unanswered), ")
+            .append(n(s.requests(), "request")).append(", ").append(n(s.responses(), "response")).append(", ")
+            .append(n(s.parseErrors(), "parse error")).append(", ")
+            .append(n(s.nonHttpFlows(), "non-HTTP flow")).append(", ")
+            .append(n(s.gaps(), "gap")).append(", ")
+            .append(n(s.retransmittedSegments(), "retransmitted segment")).append(", ")
+            .append(n(s.interfaceCopies(), "copy", "copies")).append(" from other interfaces");
         lines.add(line.toString());
         Tracer.Http2Stats h2 = s.http2();
         if (h2.connections() > 0) {
@@ -269,7 +269,24 @@ final class Summary implements ExchangeSink {
      * The summary as one JSON object on one line ({@code --stats json}); fields in README
      * "Exit summary". {@code exitCode} is the code the run ends with.
      */
+    /** "1 exchange", "2 exchanges", "0 exchanges". */
+    static String n(long count, String one) {
+        return n(count, one, one + "s");
+    }
+
+    static String n(long count, String one, String many) {
+        return count + " " + (count == 1 ? one : many);
+    }
+
     String json(Counters c, Verdict verdict, int exitCode) {
+        return json(c, verdict, exitCode, List.of(), List.of());
+    }
+
+    /**
+     * The summary as one JSON object; with --stats json it is all of stderr, so the lines
+     * otherwise printed there come inside it: messages (e.g. --tls's report) and errors.
+     */
+    String json(Counters c, Verdict verdict, int exitCode, List<String> messages, List<String> errors) {
         StringWriter out = new StringWriter();
         try (JsonGenerator g = new JsonFactory().createGenerator(out)) {
             g.writeStartObject();
@@ -377,6 +394,20 @@ final class Summary implements ExchangeSink {
                 g.writeEndObject();
             }
             verdict.json(g);
+            if (!messages.isEmpty()) {
+                g.writeArrayFieldStart("messages");
+                for (String m : messages) {
+                    g.writeString(m);
+                }
+                g.writeEndArray();
+            }
+            if (!errors.isEmpty()) {
+                g.writeArrayFieldStart("errors");
+                for (String e : errors) {
+                    g.writeString(e);
+                }
+                g.writeEndArray();
+            }
             g.writeNumberField("exit_code", exitCode);
             g.writeEndObject();
         } catch (IOException e) {

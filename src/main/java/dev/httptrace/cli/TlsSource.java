@@ -102,9 +102,10 @@ final class TlsSource implements AutoCloseable {
     /** The exit summary's TLS line. */
     String summary() {
         Stats s = stats();
-        return "tls: " + s.libraries() + " libraries probed, " + s.records() + " records, " + s.lost() + " lost, "
-                + s.streams() + " streams (" + s.socketUnknownStreams() + " socket unknown), "
-                + s.bytesNotCopied() + " bytes not copied";
+        return "tls: " + Summary.n(s.libraries(), "library", "libraries") + " probed, "
+                + Summary.n(s.records(), "record") + ", " + s.lost() + " lost, "
+                + Summary.n(s.streams(), "stream") + " (" + s.socketUnknownStreams() + " socket unknown), "
+                + Summary.n(s.bytesNotCopied(), "byte") + " not copied";
     }
 
     Stats stats() {

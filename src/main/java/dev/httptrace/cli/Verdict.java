@@ -5,10 +5,13 @@ import dev.httptrace.exchange.Exchange;
 import dev.httptrace.exchange.ExchangeSink;
 import dev.httptrace.output.StatusRanges;
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The CI verdict on the exchanges written ({@code --fail-on STATUS}, {@code --expect N}),
- * decided when the run ends, however it ends. Passes every exchange on.
+ * decided when the run ends, however it ends. Passes every exchange on. When both fail, the
+ * exit code is --fail-on's and both are reported.
  */
 final class Verdict implements ExchangeSink {
 
@@ -48,16 +51,17 @@ final class Verdict implements ExchangeSink {
         return ExitCode.OK;
     }
 
-    /** One line saying why the run failed, or null when it did not. */
-    String reason() {
+    /** Why the run failed, one line per failed check (--fail-on, then --expect); empty when it passed. */
+    List<String> reasons() {
+        List<String> reasons = new ArrayList<>(2);
         if (failed > 0) {
-            return failed + " exchange" + (failed == 1 ? "" : "s") + " with status " + failOn + " (--fail-on)";
+            reasons.add(failed + " exchange" + (failed == 1 ? "" : "s") + " with status " + failOn + " (--fail-on)");
         }
         if (seen < expect) {
-            return "expected at least " + expect + " exchange" + (expect == 1 ? "" : "s") + ", saw " + seen
-                    + " (--expect)";
+            reasons.add("expected at least " + expect + " exchange" + (expect == 1 ? "" : "s") + ", saw " + seen
+                    + " (--expect)");
         }
-        return null;
+        return reasons;
     }
 
     void json(JsonGenerator g) throws IOException {
@@ -70,6 +74,11 @@ final class Verdict implements ExchangeSink {
             g.writeNumberField("expect", expect);
         }
         g.writeBooleanField("passed", exitCode() == ExitCode.OK);
+        g.writeArrayFieldStart("reasons");
+        for (String reason : reasons()) {
+            g.writeString(reason);
+        }
+        g.writeEndArray();
         g.writeEndObject();
     }
 }

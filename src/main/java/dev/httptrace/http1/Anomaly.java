@@ -29,7 +29,13 @@ enum Anomaly {
     /** The request-target contains a space. */
     TARGET_WITH_SPACE("target_with_space"),
     /** The request line has no request-target. */
-    TARGET_EMPTY("target_empty");
+    TARGET_EMPTY("target_empty"),
+    /** The request line's version token is broken ({@code HTTP/1.}, {@code HTTP/11}, {@code http/1.1}); reported as sent. */
+    VERSION_INVALID("version_invalid"),
+    /** Transfer-Encoding in several header lines, or chunked listed more than once (a request-smuggling pattern). */
+    TRANSFER_ENCODING_REPEATED("transfer_encoding_repeated"),
+    /** The body begins with a request line: a request smuggled in it, unless the server ignored the length. */
+    BODY_WITH_REQUEST("body_with_request");
 
     final String jsonName;
     final int bit = 1 << ordinal();

@@ -8,12 +8,16 @@ package dev.httptrace.http1;
 final class ChunkedBody {
     private static final int SIZE = 0, EXTENSION = 1, SIZE_LF = 2, DATA = 3, DATA_CR = 4, DATA_LF = 5,
             TRAILER = 6, DONE = 7, FAILED = 8;
-    /** More hex digits than this cannot be a real chunk size (and would overflow). */
+    /** More significant hex digits than this cannot be a real chunk size (2^60 and beyond). */
     private static final int MAX_SIZE_DIGITS = 15;
 
     private int state;
     private long size;
+    /** Significant hex digits of the chunk size (leading zeros not counted). */
     private int digits;
+    private boolean anyDigit;
+    /** Some chunk size went beyond {@link #MAX_SIZE_DIGITS} digits and was read modulo 2^64. */
+    private boolean wrapped;
     private long remaining;
     private int trailerLineLength;
     private long dataBytes;
@@ -22,6 +26,8 @@ final class ChunkedBody {
         state = SIZE;
         size = 0;
         digits = 0;
+        anyDigit = false;
+        wrapped = false;
         remaining = 0;
         trailerLineLength = 0;
         dataBytes = 0;
@@ -30,6 +36,12 @@ final class ChunkedBody {
     boolean done() { return state == DONE; }
 
     boolean failed() { return state == FAILED; }
+
+    /**
+     * A chunk size overflowed 64 bits and was framed as the value a server computing in 64 bits
+     * reads ({@code 1} and 16 zeros is the last chunk): a request-smuggling pattern, flagged.
+     */
+    boolean wrapped() { return wrapped; }
 
     /** Inside chunk data, with {@link #remainingInChunk()} bytes of it still to come. */
     boolean inData() { return state == DATA; }
@@ -68,9 +80,10 @@ final class ChunkedBody {
                 case SIZE -> {
                     int v = hex(c);
                     if (v >= 0) {
-                        if (++digits > MAX_SIZE_DIGITS) state = FAILED;
-                        size = size * 16 + v;
-                    } else if (digits == 0) {
+                        anyDigit = true;
+                        if (size != 0 || v != 0) digits++;
+                        size = size * 16 + v; // modulo 2^64 past 16 digits, as a 64-bit server reads it
+                    } else if (!anyDigit) {
                         state = FAILED;
                     } else if (c == ';' || c == ' ' || c == '\t') {
                         state = EXTENSION;
@@ -116,9 +129,19 @@ final class ChunkedBody {
         state = SIZE;
         size = 0;
         digits = 0;
+        anyDigit = false;
     }
 
     private void endOfSizeLine() {
+        if (digits > MAX_SIZE_DIGITS) {
+            // Beyond 2^60: no real chunk. One that overflowed 64 bits into a small value is framed as
+            // that value (what a server reading it in 64 bits does); any other ends the body here.
+            if (digits <= 16 || size < 0 || size >= 1L << 60) {
+                state = FAILED;
+                return;
+            }
+            wrapped = true;
+        }
         if (size == 0) {
             state = TRAILER;
             trailerLineLength = 0;

@@ -37,12 +37,19 @@ final class ExchangeInProgress {
     long responseAck = -1;
     /** Capture time at which a response was set aside to wait for its request. */
     long parkedSince;
+    /** The response set aside is an answer with no status line, waiting for an HTTP/0.9 request. */
+    boolean parked09;
 
     /** {@link Anomaly} bits of each message. */
     int requestAnomalies;
     int responseAnomalies;
     /** The raw request line when it could not be parsed (see {@link HeadParser#malformedLine}). */
     String malformedRequest;
+    /**
+     * A request only reported (and counted) once the server answers it: a malformed line, or a simple
+     * request with a method other than GET (text of another protocol would look the same).
+     */
+    boolean unproven;
 
     boolean gap;
     boolean upgraded;
@@ -61,6 +68,7 @@ final class ExchangeInProgress {
         requestHeadEnd = headEnd;
         requestAnomalies |= head.anomalies;
         malformedRequest = head.malformedLine;
+        unproven = head.unproven();
         keptBytes += head.keptBytes();
     }
 

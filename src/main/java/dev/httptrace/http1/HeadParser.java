@@ -45,6 +45,10 @@ final class HeadParser {
     private boolean startLineBegun;
     private long headBytes;
     private boolean lastHeaderKept;
+    /** The last header line was Transfer-Encoding (an obs-fold continues its codings). */
+    private boolean lastHeaderTransferEncoding;
+    /** chunked codings listed so far. */
+    private int chunkedCodings;
 
     // What the head said; valid once the start line (kind != MORE) or the head (DONE) is complete.
     int kind;
@@ -98,6 +102,8 @@ final class HeadParser {
         lineLength = 0;
         lineOverflow = false;
         lastHeaderKept = false;
+        lastHeaderTransferEncoding = false;
+        chunkedCodings = 0;
         kind = StartLineScanner.MORE;
         method = target = version = reason = null;
         status = 0;
@@ -114,6 +120,11 @@ final class HeadParser {
     }
 
     int state() { return state; }
+
+    /** A request only believed once answered: a malformed line, or a simple request not GET. */
+    boolean unproven() {
+        return malformedLine != null || "0.9".equals(version) && !"GET".equals(method);
+    }
 
     /** Bytes of the head kept as strings, at most about the head limit: what holding it costs. */
     long keptBytes() { return Math.min(headBytes, maxHeadBytes); }
@@ -257,9 +268,11 @@ final class HeadParser {
 
     /**
      * A request line the strict scanner refused: {@code method SP target SP HTTP/1.x} with a target
-     * that is empty or contains spaces, {@code GET SP target} (HTTP/0.9), or else malformed. The
-     * last two end the head here: a simple request has no headers, and after a malformed line
-     * nothing of the head can be trusted.
+     * that is empty or contains spaces; {@code method SP target SP version} whose version token is
+     * broken ({@code HTTP/1.}, {@code http/1.1}: {@link Anomaly#VERSION_INVALID}, version as sent);
+     * {@code method SP target} (HTTP/0.9, any method); or else malformed. The last two end the head
+     * here: a simple request has no headers, and after a malformed line nothing of the head can be
+     * trusted.
      */
     private void lenientRequestLine(byte[] b, int lo, int n) {
         int end = lo + n;
@@ -277,9 +290,17 @@ final class HeadParser {
                 else if (target.indexOf(' ') >= 0) anomalies |= Anomaly.TARGET_WITH_SPACE.bit;
                 return;
             }
-            if (sp - lo == 3 && b[lo] == 'G' && b[lo + 1] == 'E' && b[lo + 2] == 'T' && rest < end
-                    && indexOf(b, rest, end, (byte) ' ') < 0) {
-                method = "GET";
+            int last = lastIndexOf(b, rest, end, (byte) ' ');
+            if (last > rest && looksLikeVersion(b, last + 1, end)) { // a broken version; method and target fine
+                method = new String(b, lo, sp - lo, StandardCharsets.US_ASCII);
+                target = new String(b, rest, last - rest, StandardCharsets.UTF_8);
+                version = new String(b, last + 1, end - last - 1, StandardCharsets.US_ASCII);
+                anomalies |= Anomaly.VERSION_INVALID.bit;
+                if (target.indexOf(' ') >= 0) anomalies |= Anomaly.TARGET_WITH_SPACE.bit;
+                return;
+            }
+            if (rest < end && last < 0) { // a simple request: HTTP/0.9, any method
+                method = new String(b, lo, sp - lo, StandardCharsets.US_ASCII);
                 target = new String(b, rest, end - rest, StandardCharsets.UTF_8);
                 version = "0.9";
                 state = DONE;
@@ -288,6 +309,20 @@ final class HeadParser {
         }
         malformedLine = new String(b, lo, Math.min(n, Exchange.TraceInfo.MAX_MALFORMED_LINE), StandardCharsets.UTF_8);
         state = DONE;
+    }
+
+    /** {@code HTTP/} in any case, then at least one byte and no space: a version token, however broken. */
+    private static boolean looksLikeVersion(byte[] b, int from, int to) {
+        if (to - from < 6) return false;
+        return (b[from] | 0x20) == 'h' && (b[from + 1] | 0x20) == 't' && (b[from + 2] | 0x20) == 't'
+                && (b[from + 3] | 0x20) == 'p' && b[from + 4] == '/';
+    }
+
+    private static int lastIndexOf(byte[] b, int from, int to, byte value) {
+        for (int k = to - 1; k >= from; k--) {
+            if (b[k] == value) return k;
+        }
+        return -1;
     }
 
     private static boolean isHttp1(byte[] b, int at) {
@@ -326,6 +361,7 @@ final class HeadParser {
             fold(b, lo, end);
             return;
         }
+        lastHeaderTransferEncoding = false;
         int colon = lo;
         while (colon < end && StartLineScanner.isTchar(b[colon])) colon++;
         if (colon == lo || colon == end || b[colon] != ':') {
@@ -342,9 +378,10 @@ final class HeadParser {
             contentLengthSeen = true;
             contentLength(b, vs, ve);
         } else if (equalsIgnoreCase(b, lo, nameLength, TRANSFER_ENCODING)) {
+            if (transferEncoding) anomalies |= Anomaly.TRANSFER_ENCODING_REPEATED.bit;
             transferEncoding = true;
-            chunked = lastCodingIsChunked(b, vs, ve);
-            if (hasUnknownCoding(b, vs, ve)) anomalies |= Anomaly.TRANSFER_ENCODING_UNKNOWN.bit;
+            lastHeaderTransferEncoding = true;
+            codings(b, vs, ve);
         }
         if (truncated) {
             lastHeaderKept = false;
@@ -362,10 +399,13 @@ final class HeadParser {
             return;
         }
         anomalies |= Anomaly.OBS_FOLD.bit;
-        if (!lastHeaderKept || truncated) return;
         while (lo < end && isOws(b[lo])) lo++;
         while (end > lo && isOws(b[end - 1])) end--;
         if (lo == end) return;
+        // Servers that accept obs-fold unfold it first: a folded Transfer-Encoding frames the body with its
+        // continuation (a smuggling pattern against those that do not).
+        if (lastHeaderTransferEncoding) codings(b, lo, end);
+        if (!lastHeaderKept || truncated) return;
         Exchange.Header last = headers.removeLast();
         headers.add(new Exchange.Header(last.name(),
                 last.value() + " " + new String(b, lo, end - lo, StandardCharsets.UTF_8)));
@@ -418,6 +458,37 @@ final class HeadParser {
     private void invalidContentLength(Anomaly why) {
         contentLengthInvalid = true;
         anomalies |= why.bit;
+    }
+
+    /** Transfer codings listed in {@code b[from, to)}, after those of earlier lines: the last one decides. */
+    private void codings(byte[] b, int from, int to) {
+        int k = from;
+        while (k < to && (isOws(b[k]) || b[k] == ',')) k++;
+        if (k == to) return; // nothing listed: the codings so far stand
+        chunked = lastCodingIsChunked(b, from, to);
+        if (hasUnknownCoding(b, from, to)) anomalies |= Anomaly.TRANSFER_ENCODING_UNKNOWN.bit;
+        chunkedCodings += countChunked(b, from, to);
+        if (chunkedCodings > 1) anomalies |= Anomaly.TRANSFER_ENCODING_REPEATED.bit;
+    }
+
+    /** How many listed codings are chunked. */
+    private static int countChunked(byte[] b, int from, int to) {
+        int count = 0;
+        int start = from;
+        for (int k = from; k <= to; k++) {
+            if (k == to || b[k] == ',') {
+                int s = start;
+                int e = k;
+                while (s < e && isOws(b[s])) s++;
+                while (e > s && isOws(b[e - 1])) e--;
+                int semicolon = indexOf(b, s, e, (byte) ';');
+                if (semicolon >= 0) e = semicolon;
+                while (e > s && isOws(b[e - 1])) e--;
+                if (equalsIgnoreCase(b, s, e - s, CHUNKED)) count++;
+                start = k + 1;
+            }
+        }
+        return count;
     }
 
     /** A listed transfer coding (parameters aside) is not one registered for HTTP/1.1. */

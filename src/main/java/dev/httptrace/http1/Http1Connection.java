@@ -1,13 +1,13 @@
 package dev.httptrace.http1;
 
 import dev.httptrace.exchange.Exchange;
+import dev.httptrace.protocol.Protocol;
 import dev.httptrace.protocol.ProtocolConnection;
 import dev.httptrace.protocol.ProtocolContext;
 import dev.httptrace.tcp.Connection;
 import dev.httptrace.tcp.EndReason;
 import dev.httptrace.tcp.SeqNum;
 import dev.httptrace.tcp.StreamConsumer;
-import dev.httptrace.tcp.TlsOrigin;
 
 import java.util.ArrayDeque;
 
@@ -30,6 +30,8 @@ final class Http1Connection implements ProtocolConnection {
     private final Http1Module module;
     private final Http1Counters counters;
     private final ProtocolContext context;
+    /** The connection switched to a protocol read here too (h2c): its reading; else null. */
+    private ProtocolConnection upgradedTo;
     private final Connection tcp;
     private final MessageStream[] streams;
     private int clientSide = -1;
@@ -123,7 +125,7 @@ final class Http1Connection implements ProtocolConnection {
     }
 
     ExchangeInProgress request(int side, HeadParser head, long timestampNanos, long headEnd) {
-        if (head.malformedLine == null) { // a malformed line only counts once a server answers it as HTTP
+        if (!head.unproven()) { // a malformed line only counts once a server answers it as HTTP
             counters.requests++;
             sawHttp = true;
         }
@@ -134,10 +136,16 @@ final class Http1Connection implements ProtocolConnection {
         ExchangeInProgress waiting = parked;
         parked = null;
         boolean answered = waiting != null
-                && (waiting.responseAck < 0 || SeqNum.diff(waiting.responseAck, headEnd) >= 0);
+                && (waiting.responseAck < 0 || SeqNum.diff(waiting.responseAck, headEnd) >= 0)
+                && (!waiting.parked09 || "0.9".equals(head.version)); // no status line answers only HTTP/0.9
         if (waiting != null && !answered) {
             module.hold(-waiting.keptBytes);
-            counters.orphanResponses++; // the server had not received this request: it answered one never seen
+            // the server had not received this request: it answered one never seen
+            if (!waiting.parked09) counters.orphanResponses++;
+        }
+        if (answered && waiting.parked09) {
+            counters.responses++;
+            sawHttp = true;
         }
         ExchangeInProgress x = answered ? waiting : new ExchangeInProgress();
         long before = x.keptBytes;
@@ -169,10 +177,10 @@ final class Http1Connection implements ProtocolConnection {
     ExchangeInProgress response(HeadParser head, long timestampNanos, long ack) {
         counters.responses++;
         sawHttp = true;
+        skipUnansweredMalformed(head.status, ack);
         ExchangeInProgress x = pair(ack);
         if (x == null) {
-            MessageStream client = streams[clientSide];
-            if (ack >= 0 && client.positionKnown() && !client.ended() && SeqNum.diff(ack, client.nextSeq()) > 0) {
+            if (clientBytesPending(ack)) {
                 // The server had client bytes not delivered to us yet: its request may still come.
                 // Only a response cut by a gap leaves the stream free to park another: the older one gives way.
                 if (parked != null) abandonParked();
@@ -205,6 +213,46 @@ final class Http1Connection implements ProtocolConnection {
         first.http09Response(timestampNanos, ack);
         module.hold(first.keptBytes - before);
         return first;
+    }
+
+    /**
+     * The server's stream began with bytes that are no status line while no HTTP/0.9 request waits:
+     * when the client's stream has bytes the server had and that are not parsed yet, the answer waits
+     * for them ({@link #request}). Returns whether it waits.
+     */
+    boolean park09(long timestampNanos, long ack) {
+        if (parked != null || client() < 0 || !clientBytesPending(ack)) return false;
+        ExchangeInProgress x = new ExchangeInProgress();
+        x.http09Response(timestampNanos, ack);
+        x.parked09 = true;
+        x.parkedSince = timestampNanos;
+        parked = x;
+        module.watchParked(this);
+        return true;
+    }
+
+    /** The server had client bytes ({@code ack}) not delivered to us yet. */
+    private boolean clientBytesPending(long ack) {
+        MessageStream client = streams[client()];
+        return ack >= 0 && client.positionKnown() && !client.ended() && SeqNum.diff(ack, client.nextSeq()) > 0;
+    }
+
+    /**
+     * A line that was no request is answered, if at all, with an error: a response that is not one
+     * (below 400) answers the request after it, once the server had that one too. The line then got no
+     * answer and makes no record, and the requests after it pair with their own answers again.
+     */
+    private void skipUnansweredMalformed(int status, long ack) {
+        if (status >= 400) return;
+        while (awaitingResponse.size() >= 2 && awaitingResponse.peekFirst().malformedRequest != null) {
+            ExchangeInProgress first = awaitingResponse.pollFirst();
+            ExchangeInProgress next = awaitingResponse.peekFirst();
+            if (ack >= 0 && SeqNum.diff(ack, next.requestHeadEnd) < 0) {
+                awaitingResponse.addFirst(first);
+                return;
+            }
+            emit(first, "closed"); // no record: a malformed line no server answered
+        }
     }
 
     private ExchangeInProgress pair(long ack) {
@@ -251,13 +299,32 @@ final class Http1Connection implements ProtocolConnection {
 
     /** 101 Switching Protocols, or a 2xx to CONNECT: report the exchange and stop parsing. */
     void upgraded(ExchangeInProgress x) {
-        streams[0].upgrade();
-        streams[1].upgrade();
+        upgradedTo = x != null && clientSide >= 0 && switchesTo(x, "h2c")
+                ? context.upgrade(Protocol.HTTP2, clientSide, x.toRequest()) : null;
+        streams[0].upgrade(upgradedTo == null ? null : upgradedTo.stream(0));
+        streams[1].upgrade(upgradedTo == null ? null : upgradedTo.stream(1));
         if (x == null) return;
         x.upgraded = true;
         x.responseDone = true;
         x.requestDone = true;
         if (x.requestSeen && !x.emitted) emit(x, null);
+    }
+
+    /** The request asked to upgrade to {@code protocol} and the 101 answer agreed. */
+    private static boolean switchesTo(ExchangeInProgress x, String protocol) {
+        return x.statusCode == 101 && names(x.requestHeaders, protocol) && names(x.responseHeaders, protocol);
+    }
+
+    /** An {@code Upgrade} header lists {@code protocol}. */
+    private static boolean names(java.util.List<Exchange.Header> headers, String protocol) {
+        if (headers == null) return false;
+        for (Exchange.Header h : headers) {
+            if (!h.name().equalsIgnoreCase("upgrade")) continue;
+            for (String p : h.value().split(",")) {
+                if (p.strip().equalsIgnoreCase(protocol)) return true;
+            }
+        }
+        return false;
     }
 
     /** The stream that {@code side} sends lost its framing (or was joined mid-way). */
@@ -295,6 +362,7 @@ final class Http1Connection implements ProtocolConnection {
 
     @Override
     public void onClose(EndReason reason, long timestampNanos) {
+        if (upgradedTo != null) upgradedTo.onClose(reason, timestampNanos);
         if (notHttp && !sawHttp) {
             counters.nonHttpFlows++;
             countedNotHttp = true;
@@ -329,9 +397,9 @@ final class Http1Connection implements ProtocolConnection {
     void abandonParked() {
         if (parked == null) return;
         module.hold(-parked.keptBytes);
+        if (!parked.parked09) counters.orphanResponses++;
         parked = null;
-        counters.orphanResponses++;
-        streams[1 - clientSide].resume(null);
+        streams[1 - client()].resume(null);
     }
 
     private String unansweredReason(EndReason reason) {
@@ -352,22 +420,15 @@ final class Http1Connection implements ProtocolConnection {
             open.remove(x);
         }
         // Bytes that made no request line are only an exchange once a server answered them (with HTTP).
-        if (x.malformedRequest != null) {
+        if (x.unproven) {
             if (unanswered != null) return;
             counters.requests++; // counted as a request once the server answered it
         }
-        int server = 1 - clientSide;
         Exchange.Response response = unanswered == null ? x.toResponse() : null;
-        TlsOrigin origin = tcp.tls();
-        Exchange.Tls tls = origin == null ? null
-                : new Exchange.Tls(origin.process(clientSide), origin.process(server), origin.socketKnown());
-        context.emit(clientSide, new Exchange(tcp.ifindex(), tcp.ipv6(),
-                new Exchange.Endpoint(tcp.address(clientSide).clone(), tcp.port(clientSide)),
-                new Exchange.Endpoint(tcp.address(server).clone(), tcp.port(server)),
-                x.toRequest(), response,
+        context.emit(clientSide, x.toRequest(), response,
                 new Exchange.TraceInfo(response == null ? (unanswered == null ? "closed" : unanswered) : null,
                         x.gap, tcp.retransmissions(), x.upgraded,
                         Anomaly.names(x.requestAnomalies, x.responseAnomalies), x.malformedRequest),
-                tls));
+                null);
     }
 }

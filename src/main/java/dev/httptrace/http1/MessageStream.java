@@ -22,7 +22,7 @@ import java.util.Arrays;
  */
 final class MessageStream implements StreamConsumer {
 
-    private enum State { AWAIT_SYNC, HEAD, AWAIT_REQUEST, BODY_LENGTH, BODY_CHUNKED, BODY_CLOSE, UPGRADED, ENDED }
+    private enum State { AWAIT_SYNC, AWAIT_LINE, HEAD, AWAIT_REQUEST, BODY_LENGTH, BODY_CHUNKED, BODY_CLOSE, UPGRADED, ENDED }
 
     /** Stream events kept while a response waits for its request: data (a copy), a gap, or the end. */
     private record Deferred(byte[] data, long seq, long ack, long timestampNanos, boolean segmentStart, long gap,
@@ -47,6 +47,25 @@ final class MessageStream implements StreamConsumer {
     private long headSeq;
     /** The stream's first line failed the strict rules (told to the connection once). */
     private boolean startNotHttp;
+    /**
+     * Framing was lost inside a known client's stream by a framing error with no gap (a broken chunked
+     * body, a malformed request line): the next request is looked for at every line start
+     * ({@link State#AWAIT_LINE}), strictly, not only at the next segment start. A gap ends it.
+     */
+    private boolean huntLines;
+    /** Bytes line hunting may still look through before it waits for a segment start instead. */
+    private long huntBudget;
+    /** The head being parsed began at a line start inside a segment: its start line must end in it. */
+    private boolean huntMidSegment;
+    static final int HUNT_BYTES = 64 * 1024;
+    /** The server's stream began with no status line before the HTTP/0.9 request it answers was parsed. */
+    private boolean parked09;
+    /** Bytes of that answer its failed head had read. */
+    private long parked09Sent;
+    /** Checks whether a request body begins with a request line (a request smuggled in it). */
+    private final StartLineScanner bodyProbe = new StartLineScanner();
+    private boolean probingBody;
+    private int probedBytes;
 
     /** The message whose body is being read; null for messages not tracked (orphan responses). */
     private ExchangeInProgress current;
@@ -58,6 +77,9 @@ final class MessageStream implements StreamConsumer {
      * by more body, and is then dropped.
      */
     private ExchangeInProgress provisional;
+    /** After an upgrade to a protocol read here too (h2c): its reader of this direction; null otherwise. */
+    private StreamConsumer upgradedTo;
+    private boolean upgradedStarted;
 
     /**
      * A response head arrived before its request (records of the two directions interleave):
@@ -100,6 +122,7 @@ final class MessageStream implements StreamConsumer {
         int i = off;
         int end = off + len;
         boolean triedSync = false;
+        int huntTried = -1;
         parse:
         while (i < end) {
             // The position parsed so far: what the other direction's pairing may compare with.
@@ -112,6 +135,24 @@ final class MessageStream implements StreamConsumer {
                 case AWAIT_SYNC -> {
                     if (!segmentStart || i != off || triedSync) break parse;
                     triedSync = true;
+                    beginHead(Origin.RESYNC);
+                }
+                case AWAIT_LINE -> {
+                    boolean lineStart = i == off ? segmentStart : buf[i - 1] == '\n';
+                    if (!lineStart || i == huntTried) {
+                        int lf = i;
+                        while (lf < end && buf[lf] != '\n') lf++;
+                        huntBudget -= lf + 1 - i;
+                        if (huntBudget < 0) { // long enough: only a segment start from here on
+                            huntLines = false;
+                            state = State.AWAIT_SYNC;
+                            break parse;
+                        }
+                        if (lf + 1 >= end) break parse;
+                        i = lf + 1;
+                    }
+                    huntTried = i;
+                    huntMidSegment = !(segmentStart && i == off);
                     beginHead(Origin.RESYNC);
                 }
                 case AWAIT_REQUEST -> {
@@ -132,7 +173,11 @@ final class MessageStream implements StreamConsumer {
                         startNotHttp = true;
                         connection.notHttp(side);
                     }
-                    if (head.state() == HeadParser.DONE) {
+                    if (huntMidSegment && head.state() == HeadParser.MORE && !head.hasStartLine() && i == end) {
+                        // a start line cut by the segment's end, hunted mid-segment: try the next segment start
+                        head.release();
+                        state = State.AWAIT_LINE;
+                    } else if (head.state() == HeadParser.DONE) {
                         headDone(nextSeq);
                     } else if (head.state() == HeadParser.INVALID && !http09Response(SeqNum.diff(nextSeq, headSeq))) {
                         headInvalid();
@@ -140,6 +185,7 @@ final class MessageStream implements StreamConsumer {
                 }
                 case BODY_LENGTH -> {
                     int n = (int) Math.min(remaining, end - i);
+                    if (probingBody) probeBody(buf, i, i + n);
                     i += n;
                     remaining -= n;
                     addBody(n);
@@ -149,20 +195,34 @@ final class MessageStream implements StreamConsumer {
                     long before = chunked.dataBytes();
                     i += chunked.feed(buf, i, end - i);
                     addBody(chunked.dataBytes() - before);
+                    if (chunked.wrapped()) flag(Anomaly.CHUNKED_INVALID);
                     if (chunked.done()) {
                         messageDone();
                     } else if (chunked.failed()) {
                         flag(Anomaly.CHUNKED_INVALID);
                         connection.parseError();
+                        boolean hunt = currentIsRequest && origin != Origin.RESYNC;
                         messageDone();
                         loseFraming();
+                        if (hunt) huntNextRequest();
                     }
                 }
                 case BODY_CLOSE -> {
                     addBody(end - i);
                     i = end;
                 }
-                case UPGRADED, ENDED -> i = end;
+                case UPGRADED -> {
+                    if (upgradedTo != null) {
+                        long at = SeqNum.add(seq, i - off);
+                        if (!upgradedStarted) {
+                            upgradedStarted = true;
+                            upgradedTo.onStart(at, false, ts);
+                        }
+                        upgradedTo.onData(buf, i, end - i, at, ack, ts, segmentStart && i == off);
+                    }
+                    i = end;
+                }
+                case ENDED -> i = end;
             }
         }
         nextSeq = SeqNum.add(seq, len);
@@ -171,6 +231,8 @@ final class MessageStream implements StreamConsumer {
     @Override
     public void onGap(long bytes, boolean lost, long timestampNanos) {
         nextSeq = SeqNum.add(nextSeq, bytes);
+        if (state == State.AWAIT_LINE) state = State.AWAIT_SYNC; // after a gap, only a segment start
+        huntLines = false;
         switch (state) {
             case HEAD -> {
                 if (head.hasStartLine()) partialHead();
@@ -207,7 +269,10 @@ final class MessageStream implements StreamConsumer {
                 addBody(bytes);
             }
             case AWAIT_REQUEST -> defer(new Deferred(null, 0, 0, timestampNanos, false, bytes, lost, null));
-            case AWAIT_SYNC, UPGRADED, ENDED -> { }
+            case UPGRADED -> {
+                if (upgradedStarted) upgradedTo.onGap(bytes, lost, timestampNanos);
+            }
+            case AWAIT_SYNC, AWAIT_LINE, ENDED -> { }
         }
     }
 
@@ -217,6 +282,7 @@ final class MessageStream implements StreamConsumer {
             defer(new Deferred(null, 0, 0, timestampNanos, false, 0, false, reason));
             return;
         }
+        if (upgradedStarted) upgradedTo.onEnd(reason, timestampNanos);
         switch (state) {
             // A close-delimited body ends here; a body cut short is reported as far as it came, and flagged.
             case BODY_CLOSE -> messageDone();
@@ -234,6 +300,12 @@ final class MessageStream implements StreamConsumer {
 
     /** The connection switched protocols: nothing more on it is HTTP/1. */
     void upgrade() {
+        upgrade(null);
+    }
+
+    /** As {@link #upgrade()}, the bytes after the switch going to {@code next} (null: dropped). */
+    void upgrade(StreamConsumer next) {
+        upgradedTo = next;
         state = State.UPGRADED;
         current = null;
         head.release();
@@ -249,6 +321,8 @@ final class MessageStream implements StreamConsumer {
     }
 
     private void headDone(long headEnd) {
+        huntLines = false;
+        huntMidSegment = false;
         connection.malformedHeaderLines(head.malformedLines);
         boolean request = head.kind == StartLineScanner.REQUEST;
         if (!connection.assignRole(side, request, origin == Origin.RESYNC)) {
@@ -270,8 +344,10 @@ final class MessageStream implements StreamConsumer {
         provisional = origin == Origin.RESYNC ? current : null;
         if (state == State.UPGRADED) return; // the response that waited for this request switched protocols
         if (head.malformedLine != null) {
+            boolean hunt = origin == Origin.NEXT_MESSAGE; // not in a stream that never was HTTP (TLS)
             messageDone();
             loseFraming();
+            if (hunt) huntNextRequest();
             return;
         }
         frameRequest();
@@ -329,9 +405,21 @@ final class MessageStream implements StreamConsumer {
      */
     void resume(ExchangeInProgress x) {
         if (state != State.AWAIT_REQUEST) return;
-        current = x;
-        currentIsRequest = false;
-        frameResponse();
+        if (parked09) { // an answer with no status line: the request that came is HTTP/0.9, or it was no HTTP
+            parked09 = false;
+            if (x != null) {
+                current = x;
+                currentIsRequest = false;
+                state = State.BODY_CLOSE;
+                addBody(parked09Sent);
+            } else {
+                headInvalid();
+            }
+        } else {
+            current = x;
+            currentIsRequest = false;
+            frameResponse();
+        }
         ArrayList<Deferred> events = deferred;
         deferred = null;
         deferredBytes = 0;
@@ -422,6 +510,22 @@ final class MessageStream implements StreamConsumer {
         } else {
             state = State.BODY_LENGTH;
             remaining = length;
+            probingBody = currentIsRequest && current != null && origin != Origin.RESYNC;
+            if (probingBody) {
+                bodyProbe.reset(true, false);
+                probedBytes = 0;
+            }
+        }
+    }
+
+    /** Feeds the first line of a request body to {@link #bodyProbe}; a request line there is flagged. */
+    private void probeBody(byte[] buf, int from, int to) {
+        for (int k = from; k < to; k++) {
+            int kind = bodyProbe.feed(buf[k]);
+            if (kind == StartLineScanner.MORE && ++probedBytes < 512) continue;
+            probingBody = false;
+            if (kind == StartLineScanner.REQUEST) flag(Anomaly.BODY_WITH_REQUEST);
+            return;
         }
     }
 
@@ -459,7 +563,15 @@ final class MessageStream implements StreamConsumer {
     private boolean http09Response(long sent) {
         if (origin == Origin.RESYNC || connection.role(side) != Http1Connection.SERVER) return false;
         ExchangeInProgress x = connection.http09Response(headTimestamp, headAck);
-        if (x == null) return false;
+        if (x == null) {
+            // Its request may not have been parsed yet (records of two CPUs interleave): wait for it.
+            if (!connection.park09(headTimestamp, headAck)) return false;
+            head.release();
+            parked09 = true;
+            parked09Sent = Math.max(0, sent);
+            state = State.AWAIT_REQUEST;
+            return true;
+        }
         head.release();
         current = x;
         currentIsRequest = false;
@@ -479,11 +591,24 @@ final class MessageStream implements StreamConsumer {
             case RESYNC -> { }
         }
         if (origin != Origin.RESYNC) connection.streamLost(side);
-        state = State.AWAIT_SYNC;
+        huntMidSegment = false;
+        state = huntLines ? State.AWAIT_LINE : State.AWAIT_SYNC;
         head.release();
     }
 
+    /**
+     * After a framing error in a known client's stream with no byte missing, the next request may
+     * begin at any line start (as it does for the server, which reads on): look there, strictly.
+     */
+    private void huntNextRequest() {
+        if (state != State.AWAIT_SYNC || connection.role(side) != Http1Connection.CLIENT) return;
+        huntLines = true;
+        huntBudget = HUNT_BYTES;
+        state = State.AWAIT_LINE;
+    }
+
     private void messageDone() {
+        probingBody = false;
         ExchangeInProgress done = current;
         current = null;
         beginHead(Origin.NEXT_MESSAGE);

@@ -58,6 +58,14 @@ final class FrameReader implements StreamConsumer {
     private long blockTimestamp;
     private boolean inBlock;
 
+    /**
+     * Longest frame the receiver allows (its SETTINGS_MAX_FRAME_SIZE, 16384 until it says); a
+     * longer one is a protocol error a real receiver would end the connection for. Joined mid-way
+     * the setting is unknown, so any length goes for the frame types defined.
+     */
+    private int maxFrameSize = Frames.DEFAULT_MAX_FRAME_SIZE;
+    private boolean maxFrameSizeKnown = true;
+
     private int[] settingIds = new int[8];
     private long[] settingValues = new long[8];
 
@@ -70,6 +78,15 @@ final class FrameReader implements StreamConsumer {
     @Override
     public void onStart(long seq, boolean midStream, long timestampNanos) {
         state = midStream ? State.HUNT : State.PREFACE;
+        maxFrameSizeKnown = !midStream;
+    }
+
+    /** The receiver of this direction announced SETTINGS_MAX_FRAME_SIZE. */
+    void maxFrameSize(long bytes) {
+        if (bytes >= Frames.DEFAULT_MAX_FRAME_SIZE && bytes <= 0xFF_FFFF) {
+            maxFrameSize = (int) bytes;
+            maxFrameSizeKnown = true;
+        }
     }
 
     @Override
@@ -166,7 +183,12 @@ final class FrameReader implements StreamConsumer {
             lose(ts);
             return false;
         }
-        if (length > Frames.DEFAULT_MAX_FRAME_SIZE) counters.oversizedFrames++; // read anyway: the peer may allow it
+        int limit = maxFrameSizeKnown ? maxFrameSize : type <= Frames.CONTINUATION ? 0xFF_FFFF : Frames.DEFAULT_MAX_FRAME_SIZE;
+        if (length > limit) { // FRAME_SIZE_ERROR, or bytes that are no frame: the framing is not to be trusted
+            counters.oversizedFrames++;
+            lose(ts);
+            return false;
+        }
         prefix = switch (type) {
             case Frames.HEADERS -> ((flags & Frames.FLAG_PADDED) != 0 ? 1 : 0) + ((flags & Frames.FLAG_PRIORITY) != 0 ? 5 : 0);
             case Frames.PUSH_PROMISE -> ((flags & Frames.FLAG_PADDED) != 0 ? 1 : 0) + 4;

@@ -10,7 +10,6 @@ import dev.httptrace.protocol.ProtocolContext;
 import dev.httptrace.tcp.Connection;
 import dev.httptrace.tcp.EndReason;
 import dev.httptrace.tcp.StreamConsumer;
-import dev.httptrace.tcp.TlsOrigin;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -67,6 +66,50 @@ final class Http2Connection implements ProtocolConnection, FrameHandler {
     @Override
     public boolean recognised() {
         return recognised;
+    }
+
+    /**
+     * h2c: the HTTP/1.1 request that asked for the upgrade is stream 1, half-closed by the
+     * client; its HTTP2-Settings header holds the client's first SETTINGS.
+     */
+    void upgradedFrom(int clientSide, Exchange.Request request) {
+        this.clientSide = clientSide;
+        recognised = true;
+        Stream s = new Stream(1, clientSide, request.timestampNanos());
+        s.requestSeen = true;
+        s.requestTimestamp = request.timestampNanos();
+        s.method = request.method();
+        s.path = request.target();
+        s.scheme = "http";
+        s.requestHeaders = request.headers();
+        s.body[clientSide] = request.bodySize();
+        s.ended[clientSide] = true;
+        counters.requests++;
+        firstRequestSeen = 1;
+        highestClientStream = 1;
+        streams.put(1, s);
+        for (Header h : request.headers()) {
+            if (h.name().equalsIgnoreCase("http2-settings")) upgradeSettings(clientSide, h.value());
+        }
+    }
+
+    /** The base64url SETTINGS payload of an HTTP2-Settings header, as if sent by {@code side}. */
+    private void upgradeSettings(int side, String value) {
+        byte[] p;
+        try {
+            p = java.util.Base64.getUrlDecoder().decode(value.strip().replace("=", ""));
+        } catch (IllegalArgumentException e) {
+            return; // not base64url: nothing to learn
+        }
+        int n = p.length / 6;
+        int[] ids = new int[n];
+        long[] values = new long[n];
+        for (int k = 0; k < n; k++) {
+            ids[k] = (p[k * 6] & 0xFF) << 8 | (p[k * 6 + 1] & 0xFF);
+            values[k] = (long) (p[k * 6 + 2] & 0xFF) << 24 | (p[k * 6 + 3] & 0xFF) << 16 | (p[k * 6 + 4] & 0xFF) << 8
+                    | (p[k * 6 + 5] & 0xFF);
+        }
+        settings(side, ids, values, n);
     }
 
     // ---- frames ----
@@ -165,6 +208,7 @@ final class Http2Connection implements ProtocolConnection, FrameHandler {
         for (int k = 0; k < n; k++) {
             // The limit a peer sets binds the encoder of the blocks it receives.
             if (ids[k] == Frames.SETTINGS_HEADER_TABLE_SIZE) decoders[1 - side].settingsHeaderTableSize(values[k]);
+            if (ids[k] == Frames.SETTINGS_MAX_FRAME_SIZE) readers[1 - side].maxFrameSize(values[k]);
         }
     }
 
@@ -308,13 +352,7 @@ final class Http2Connection implements ProtocolConnection, FrameHandler {
         Exchange.Http2 h2 = new Exchange.Http2(s.id, end, s.reset, s.goAway, s.scheme, s.trailers,
                 s.unknownFields, joinedMidStream, s.requestSeen, s.pushedBy,
                 "complete".equals(end) || s.reset != null || s.goAway != null ? s.endTimestamp : 0L, grpc);
-        TlsOrigin origin = tcp.tls();
-        Exchange.Tls tls = origin == null ? null
-                : new Exchange.Tls(origin.process(client), origin.process(server), origin.socketKnown());
-        context.emit(client, new Exchange(tcp.ifindex(), tcp.ipv6(),
-                new Exchange.Endpoint(tcp.address(client).clone(), tcp.port(client)),
-                new Exchange.Endpoint(tcp.address(server).clone(), tcp.port(server)),
-                request, response, trace, tls, h2));
+        context.emit(client, request, response, trace, h2);
     }
 
     /** The state of one stream until it is reported. */

@@ -51,7 +51,7 @@ public final class Http2Counters {
     /** Frames that broke the protocol's rules (a CONTINUATION out of place, padding longer than the frame). */
     public long protocolErrors() { return protocolErrors; }
 
-    /** Frames longer than the default maximum frame size (16384), read anyway. */
+    /** Frames longer than the receiver allows (its SETTINGS_MAX_FRAME_SIZE, 16384 by default): framing lost there. */
     public long oversizedFrames() { return oversizedFrames; }
 
     /** Header blocks over the size limit (a CONTINUATION flood): not decoded. */

@@ -1,5 +1,6 @@
 package dev.httptrace.http2;
 
+import dev.httptrace.exchange.Exchange;
 import dev.httptrace.protocol.Protocol;
 import dev.httptrace.protocol.ProtocolConnection;
 import dev.httptrace.protocol.ProtocolContext;
@@ -34,5 +35,16 @@ public final class Http2Module implements ProtocolModule {
         counters.connections++;
         opened.accept(connection);
         return new Http2Connection(counters, context, connection, joinedMidStream);
+    }
+
+    /** h2c: the upgraded request is stream 1, its response comes in HTTP/2. */
+    @Override
+    public ProtocolConnection upgrade(Connection connection, int clientSide, Exchange.Request request,
+                                      ProtocolContext context) {
+        counters.connections++;
+        opened.accept(connection);
+        Http2Connection c = new Http2Connection(counters, context, connection, false);
+        c.upgradedFrom(clientSide, request);
+        return c;
     }
 }

@@ -235,7 +235,7 @@ public final class Tracer {
     private Http2Stats http2Stats() {
         Http2Counters c = http2.counters();
         return new Http2Stats(c.connections(), c.streams(), c.partialStreams(), c.unknownFields(), c.rstStreams(),
-                c.goAways(), c.framingLost(), c.protocolErrors() + c.hpackErrors() + c.oversizedBlocks());
+                c.goAways(), c.framingLost(), c.protocolErrors() + c.hpackErrors() + c.oversizedBlocks() + c.oversizedFrames());
     }
 
     /** Head bytes held by HTTP/1 exchanges not reported yet (bounded; 0 once everything is reported). */

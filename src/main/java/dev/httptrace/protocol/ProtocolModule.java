@@ -1,5 +1,6 @@
 package dev.httptrace.protocol;
 
+import dev.httptrace.exchange.Exchange;
 import dev.httptrace.tcp.Connection;
 
 /**
@@ -18,6 +19,16 @@ public interface ProtocolModule {
      * byte seen. {@code joinedMidStream}: the connection was not seen from its start.
      */
     ProtocolConnection open(Connection connection, boolean joinedMidStream, ProtocolContext context);
+
+    /**
+     * Takes over a connection that switched to this protocol by an HTTP/1.1 Upgrade, from the
+     * byte after the switch in each direction; {@code request} is the one that asked. Null when
+     * this protocol cannot be reached that way.
+     */
+    default ProtocolConnection upgrade(Connection connection, int clientSide, Exchange.Request request,
+                                       ProtocolContext context) {
+        return null;
+    }
 
     /** Housekeeping, about every 100 ms (capture time). */
     default void expire(long nowNanos, long reorderTimeoutNanos) {}

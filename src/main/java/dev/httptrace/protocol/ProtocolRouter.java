@@ -7,6 +7,7 @@ import dev.httptrace.tcp.ConnectionListener;
 import dev.httptrace.tcp.EndReason;
 import dev.httptrace.tcp.SeqNum;
 import dev.httptrace.tcp.StreamConsumer;
+import dev.httptrace.tcp.TlsOrigin;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -80,8 +81,24 @@ public final class ProtocolRouter implements ConnectionHandler, ProtocolContext 
     }
 
     @Override
-    public void emit(int clientSide, Exchange exchange) {
-        output.emit(connection, clientSide, exchange);
+    public void emit(int clientSide, Exchange.Request request, Exchange.Response response, Exchange.TraceInfo trace,
+                     Exchange.Http2 http2) {
+        int server = 1 - clientSide;
+        TlsOrigin origin = connection.tls();
+        Exchange.Tls tls = origin == null ? null
+                : new Exchange.Tls(origin.process(clientSide), origin.process(server), origin.socketKnown());
+        output.emit(connection, clientSide, new Exchange(connection.ifindex(), connection.ipv6(),
+                new Exchange.Endpoint(connection.address(clientSide).clone(), connection.port(clientSide)),
+                new Exchange.Endpoint(connection.address(server).clone(), connection.port(server)),
+                request, response, trace, tls, http2));
+    }
+
+    @Override
+    public ProtocolConnection upgrade(Protocol next, int clientSide, Exchange.Request request) {
+        for (ProtocolModule m : sniffed) {
+            if (m.protocol() == next) return m.upgrade(connection, clientSide, request, this);
+        }
+        return null;
     }
 
     private boolean joinedMidStream() {

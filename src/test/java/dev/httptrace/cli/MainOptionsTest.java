@@ -141,13 +141,24 @@ class MainOptionsTest {
                 new String[] {"--fail-on", "500-400"}, "httptrace: --fail-on: status range '500-400' ends before it starts",
                 new String[] {"--path", "api"}, "httptrace: --path must start with '/'",
                 new String[] {"--headers", "all,none"}, "httptrace: --headers: 'all' and 'none' cannot be combined",
-                new String[] {"--expect", "0"}, "httptrace: --expect must be at least 1");
+                new String[] {"--expect", "0"}, "httptrace: --expect must be at least 1",
+                // Issue 21: one style, no Java type names.
+                new String[] {"--count", "abc"}, "httptrace: --count: 'abc' is not a whole number\n",
+                new String[] {"-d", "2x"}, "httptrace: --duration: '2x' has an unknown unit 'x' (use ms, s, m or h)\n",
+                new String[] {"--nosuch"}, "httptrace: unknown option '--nosuch'\n");
         for (var c : cases.entrySet()) {
             Run r = read(c.getKey());
             assertEquals(ExitCode.USAGE, r.exit(), String.join(" ", c.getKey()));
             assertTrue(r.err().startsWith(c.getValue()), r.err());
             assertEquals("", r.out());
         }
+    }
+
+    @Test
+    void durationsMayHaveDecimals() throws Exception {
+        Run r = read("-q", "-d", "1.5s");
+        assertEquals(ExitCode.OK, r.exit(), r.err());
+        assertEquals(4, r.records().size());
     }
 
     @Test
@@ -181,7 +192,30 @@ class MainOptionsTest {
         Run r = read("-q", "--expect", "2", "--method", "POST");
         assertEquals(ExitCode.EXPECT, r.exit());
         assertEquals("httptrace: expected at least 2 exchanges, saw 1 (--expect)\n", r.err());
-        assertEquals(ExitCode.FAIL_ON, read("-q", "--expect", "9", "--fail-on", "5xx").exit(), "--fail-on wins");
+        Run both = read("-q", "--expect", "9", "--fail-on", "5xx");
+        assertEquals(ExitCode.FAIL_ON, both.exit(), "--fail-on wins");
+        assertEquals("httptrace: 1 exchange with status 5xx (--fail-on)\n"
+                + "httptrace: expected at least 9 exchanges, saw 4 (--expect)\n", both.err(), "both are said");
+    }
+
+    /** Issue 21: the README's recipe '2>&1 >/dev/null | jq' needs stderr to be the JSON object alone. */
+    @Test
+    void statsJsonIsAllOfStderrWithTheVerdictInside() throws Exception {
+        for (String[] quiet : new String[][] {{"-q"}, {}}) {
+            List<String> args = new ArrayList<>(List.of(quiet));
+            args.addAll(List.of("--stats", "json", "--fail-on", "5xx", "--expect", "9"));
+            Run r = read(args.toArray(String[]::new));
+            assertEquals(ExitCode.FAIL_ON, r.exit());
+            assertEquals(1, r.err().lines().count(), "one line: " + r.err());
+            JsonNode s = JSON.readTree(r.err());
+            assertEquals(8, s.get("exit_code").asInt());
+            assertFalse(s.at("/verdict/passed").asBoolean());
+            assertEquals("[\"1 exchange with status 5xx (--fail-on)\",\"expected at least 9 exchanges, saw 4 (--expect)\"]",
+                    s.at("/verdict/reasons").toString());
+        }
+        JsonNode passed = JSON.readTree(read("--stats", "json", "--expect", "4").err());
+        assertTrue(passed.at("/verdict/passed").asBoolean());
+        assertEquals(0, passed.at("/verdict/reasons").size());
     }
 
     // ---------------------------------------------------------------- summary
@@ -203,6 +237,65 @@ class MainOptionsTest {
         assertEquals(8, s.at("/file/packets").asInt());
         assertEquals(ExitCode.FAIL_ON, s.get("exit_code").asInt());
         assertFalse(s.at("/verdict/passed").asBoolean());
+    }
+
+    // ---------------------------------------------------------------- -r - from a pipe
+
+    /**
+     * Issue 21: `tcpdump -U -w - | httptrace -r -` printed nothing until tcpdump ended. Each
+     * record must come out once its exchange is in the pipe, while the writer keeps it open;
+     * and a signal must end the read (summary, exit 0) even when the writer sends nothing more.
+     */
+    @Test
+    void readingAPipeWritesEachRecordAsItsExchangeArrivesAndStopsOnSigterm() throws Exception {
+        var bytes = new java.io.ByteArrayOutputStream();
+        var w = new PcapngWriter(bytes, i -> "eth0");
+        exchange(w, "10.0.0.1", 40001, "10.0.0.2", "GET /first HTTP/1.1\r\nHost: a\r\n\r\n", 200, 1);
+        w.flush();
+        byte[] first = bytes.toByteArray();
+        exchange(w, "10.0.0.1", 40002, "10.0.0.2", "GET /second HTTP/1.1\r\nHost: a\r\n\r\n", 200, 1);
+        w.flush();
+        byte[] all = bytes.toByteArray();
+
+        Process p = new ProcessBuilder(Stream.concat(javaCommand().stream(), Stream.of("-r", "-")).toList())
+                .redirectError(dir.resolve("pipe-err.txt").toFile()).start();
+        List<String> out = java.util.Collections.synchronizedList(new ArrayList<>());
+        Thread reader = Thread.ofPlatform().daemon().start(() -> {
+            try (var r = p.inputReader()) {
+                r.lines().forEach(out::add);
+            } catch (IOException | java.io.UncheckedIOException ignored) {
+                // ended
+            }
+        });
+        try (OutputStream stdin = p.getOutputStream()) {
+            stdin.write(first);
+            stdin.flush();
+            awaitLines(out, 1, p);
+            assertTrue(out.getFirst().contains("\"/first\""), out.toString());
+            stdin.write(all, first.length, all.length - first.length);
+            stdin.flush();
+            awaitLines(out, 2, p);
+            assertTrue(out.get(1).contains("\"/second\""), out.toString());
+            // The pipe stays open, nothing more comes: SIGTERM ends the read.
+            Process kill = new ProcessBuilder("kill", "-TERM", Long.toString(p.pid())).start();
+            assertTrue(kill.waitFor(10, TimeUnit.SECONDS) && kill.exitValue() == 0);
+            assertTrue(p.waitFor(20, TimeUnit.SECONDS), "ended on SIGTERM with its input still open");
+        } finally {
+            p.destroy(); // ours, by its handle (a no-op once it ended)
+        }
+        reader.join(5_000);
+        String err = Files.readString(dir.resolve("pipe-err.txt"));
+        assertEquals(0, p.exitValue(), err);
+        assertTrue(err.contains("httptrace: 2 written: 2xx 2"), "summary: " + err);
+        assertEquals(2, out.size(), out.toString());
+    }
+
+    private static void awaitLines(List<String> lines, int n, Process p) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (lines.size() < n && p.isAlive() && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertEquals(n, lines.size(), "records while the pipe is open: " + lines);
     }
 
     // ---------------------------------------------------------------- files

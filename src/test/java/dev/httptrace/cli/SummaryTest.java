@@ -130,17 +130,30 @@ class SummaryTest {
     }
 
     @Test
+    void countsAreSingularForOne() {
+        assertEquals("1 exchange", Summary.n(1, "exchange"));
+        assertEquals("0 exchanges", Summary.n(0, "exchange"));
+        assertEquals("1 library", Summary.n(1, "library", "libraries"));
+        assertEquals("2 libraries", Summary.n(2, "library", "libraries"));
+    }
+
+    @Test
     void verdictFailsOnAStatusOrTooFewExchanges() {
         List<Exchange> passed = new ArrayList<>();
         Verdict v = new Verdict(passed::add, dev.httptrace.output.StatusRanges.parse(List.of("5xx")), 2);
         v.exchange(ex("/a", 200, 1));
         assertEquals(ExitCode.EXPECT, v.exitCode());
-        assertEquals("expected at least 2 exchanges, saw 1 (--expect)", v.reason());
+        assertEquals(List.of("expected at least 2 exchanges, saw 1 (--expect)"), v.reasons());
         v.exchange(ex("/a", 0, 0));
         assertEquals(ExitCode.OK, v.exitCode(), "an unanswered exchange has no status but counts as seen");
         v.exchange(ex("/b", 502, 1));
         assertEquals(ExitCode.FAIL_ON, v.exitCode());
-        assertEquals("1 exchange with status 5xx (--fail-on)", v.reason());
+        assertEquals(List.of("1 exchange with status 5xx (--fail-on)"), v.reasons());
+        Verdict both = new Verdict(x -> {}, dev.httptrace.output.StatusRanges.parse(List.of("5xx")), 3);
+        both.exchange(ex("/b", 502, 1));
+        assertEquals(ExitCode.FAIL_ON, both.exitCode(), "--fail-on wins");
+        assertEquals(List.of("1 exchange with status 5xx (--fail-on)", "expected at least 3 exchanges, saw 1 (--expect)"),
+                both.reasons(), "both are said");
         assertEquals(3, passed.size());
     }
 }

@@ -106,6 +106,36 @@ class Http2Test {
     }
 
     @Test
+    void anUpgradeToH2cMakesTheUpgradedRequestStreamOneAndReadsTheRestAsHttp2() {
+        List<Segment> segments = Conversation.create().handshake()
+                .client("GET /up HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n"
+                        + "HTTP2-Settings: AAMAAABkAAQAAP__\r\nUser-Agent: up/1\r\n\r\n")
+                .server(cat(Conversation.bytes("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n"),
+                        H2.settings(0x3, 100), headers(1, false, block(":status 200")), data(1, true, "upgraded")))
+                .client(cat(H2.PREFACE, H2.settings(), headers(3, true, block(":method GET", ":scheme http", ":path /after"))))
+                .server(headers(3, true, block(":status 204")))
+                .segments();
+        for (Segment seg : segments) tracer.accept(seg);
+        tracer.finish();
+
+        assertEquals(3, exchanges.size(), () -> "records: " + exchanges);
+        Exchange switched = exchanges.stream().filter(x -> x.http2() == null).findFirst().orElseThrow();
+        assertEquals(101, switched.response().statusCode());
+        assertTrue(switched.trace().upgraded());
+        Exchange one = exchanges.stream().filter(x -> x.http2() != null && x.http2().streamId() == 1).findFirst().orElseThrow();
+        assertEquals("GET", one.request().method());
+        assertEquals("/up", one.request().target());
+        assertEquals("up/1", header(one.request().headers(), "User-Agent"));
+        assertEquals(200, one.response().statusCode());
+        assertEquals(8, one.response().bodySize());
+        assertEquals("complete", one.http2().end());
+        Exchange three = exchanges.stream().filter(x -> x.http2() != null && x.http2().streamId() == 3).findFirst().orElseThrow();
+        assertEquals("/after", three.request().target());
+        assertEquals(204, three.response().statusCode());
+        assertEquals(40000, three.client().port());
+    }
+
+    @Test
     void paddingIsNotCountedAndContinuationFramesCompleteAHeaderBlock() {
         byte[] b = block(":method GET", ":scheme http", ":path /padded", "x-long " + "v".repeat(100));
         byte[] first = java.util.Arrays.copyOfRange(b, 0, 10);
@@ -175,6 +205,49 @@ class Http2Test {
         assertEquals("5", header(x.http2().trailers(), "grpc-status"));
         assertEquals(12, x.request().bodySize());
         assertEquals(13, x.response().bodySize());
+    }
+
+    /** grpc-go and grpcio index content-type and :path: after a join, the framing of DATA still tells a gRPC call. */
+    @Test
+    void aGrpcCallWhoseContentTypeWasLostToHpackIsToldByItsMessageFraming() {
+        Conversation c = opened()
+                .client(cat(headers(1, false, new H2.Block().indexed(3).indexed(6).inserted(":path", "/p.S/M")
+                        .inserted("content-type", "application/grpc").bytes()), data(1, true, H2.grpcMessage(2))))
+                .server(cat(headers(1, false, new H2.Block().indexed(8).inserted("content-type", "application/grpc").bytes()),
+                        data(1, false, H2.grpcMessage(1)), headers(1, true, block("grpc-status 0"))));
+        int joinAt = c.count();
+        c.client(cat(headers(3, false, new H2.Block().indexed(3).indexed(6).indexed(63).indexed(62).bytes()),
+                        data(3, true, H2.grpcMessage(4))))
+                .server(cat(headers(3, false, new H2.Block().indexed(8).indexed(62).bytes()),
+                        data(3, false, cat(H2.grpcMessage(1), H2.grpcMessage(2))), headers(3, true, block("grpc-status 0"))));
+        List<Segment> all = c.segments();
+        Exchange x = only(all.subList(joinAt, all.size()));
+
+        assertNull(x.request().target(), ":path was indexed before the join");
+        assertEquals(3, x.http2().unknownFields(), "two in the request, one in the response");
+        Exchange.Grpc g = x.http2().grpc();
+        assertNotNull(g, "gRPC from the framing of its DATA");
+        assertNull(g.service());
+        assertEquals(0, g.statusCode(), "grpc-status sent as a literal");
+        assertEquals(1, g.requestMessages());
+        assertEquals(2, g.responseMessages());
+    }
+
+    @Test
+    void dataThatIsNotGrpcFramingWithAContentTypeLostIsNoRpc() {
+        Conversation c = opened()
+                .client(headers(1, true, new H2.Block().indexed(2).indexed(6).field(":path", "/a")
+                        .inserted("content-type", "text/plain").bytes()))
+                .server(cat(headers(1, false, new H2.Block().indexed(8).inserted("content-type", "text/html").bytes()),
+                        data(1, true, "<html>")));
+        int joinAt = c.count();
+        c.client(headers(3, true, new H2.Block().indexed(2).indexed(6).field(":path", "/b").indexed(62).bytes()))
+                .server(cat(headers(3, false, new H2.Block().indexed(8).indexed(62).bytes()), data(3, true, "<html>hello")));
+        List<Segment> all = c.segments();
+        Exchange x = only(all.subList(joinAt, all.size()));
+
+        assertEquals("/b", x.request().target());
+        assertNull(x.http2().grpc(), "'<html>' is no length prefix");
     }
 
     @Test
@@ -288,7 +361,8 @@ class Http2Test {
 
         assertEquals(List.of(1, 3), seen.stream().map(x -> x.http2().streamId()).toList());
         assertEquals("/next", seen.get(1).request().target());
-        assertEquals(0, tracer.stats().requests(), "no HTTP/1 request was made of HTTP/2 bytes");
+        assertEquals(1, tracer.stats().requests(), "stream 3's, and no HTTP/1 request made of HTTP/2 bytes");
+        assertEquals(0, tracer.stats().parseErrors());
     }
 
     @Test

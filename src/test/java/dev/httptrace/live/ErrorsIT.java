@@ -29,7 +29,7 @@ class ErrorsIT {
         }
         try (var tracer = TracerProcess.start("--frobnicate", "")) {
             assertEquals(2, tracer.waitFor(120));
-            assertTrue(tracer.stderr().get(0).startsWith("httptrace: Unknown option: '--frobnicate'"), tracer.stderr().toString());
+            assertTrue(tracer.stderr().get(0).startsWith("httptrace: unknown option '--frobnicate'"), tracer.stderr().toString());
         }
     }
 

@@ -147,16 +147,28 @@ class Http2IT {
     }
 
     @Test
-    void curlWithPriorKnowledgeAndNginxsCleartextHttp2() throws Exception {
-        try (TracerProcess tracer = TracerProcess.start("-i lo -p " + nghttpd + "," + nginx, "")) {
+    void curlWithPriorKnowledgeAndByUpgradeAndNginxsCleartextHttp2() throws Exception {
+        try (TracerProcess tracer = TracerProcess.start("-i lo -p " + nghttpd + "," + nginx + "," + pyH2, "")) {
             tracer.awaitTracing();
             run("curl", "-sS", "-o", "/dev/null", "--http2-prior-knowledge", url(nghttpd, "/index.html?curl"));
             run("curl", "-sS", "-o", "/dev/null", "--http2-prior-knowledge", "-H", "Authorization: Bearer s3cret",
                     url(nginx, "/index.html?nginx"));
-            Tcpdump.awaitLines(tracer, 2, 20);
+            // curl --http2 on http:// asks for an Upgrade to h2c (which python-h2 grants; nghttpd and
+            // nginx do not): the 101, then stream 1 in HTTP/2.
+            run("curl", "-sS", "-o", "/dev/null", "--http2", url(pyH2, "/index.html?upgrade"));
+            Tcpdump.awaitLines(tracer, 4, 20);
             Tcpdump.interrupt(tracer);
             assertEquals(0, tracer.waitFor(30));
-            Map<String, JsonNode> byPath = byTarget(tracer.stdout());
+            List<String> upgrade = tracer.stdout().stream().filter(l -> l.contains("?upgrade")).toList();
+            assertEquals(2, upgrade.size(), tracer.stdout().toString());
+            JsonNode switched = JSON.readTree(upgrade.stream().filter(l -> l.contains("\"version\":\"1.1\"")).findFirst().orElseThrow());
+            assertEquals(101, switched.at("/http/response/status_code").asInt());
+            assertTrue(switched.at("/httptrace/upgraded").asBoolean());
+            JsonNode streamOne = JSON.readTree(upgrade.stream().filter(l -> l.contains("\"version\":\"2\"")).findFirst().orElseThrow());
+            assertEquals(1, streamOne.at("/httptrace/http2/stream_id").asInt(), streamOne.toString());
+            assertEquals(200, streamOne.at("/http/response/status_code").asInt());
+            assertEquals(2, streamOne.at("/http/response/body/size").asLong());
+            Map<String, JsonNode> byPath = byTarget(tracer.stdout().stream().filter(l -> !l.contains("?upgrade")).toList());
             JsonNode viaNginx = byPath.get("/index.html?nginx");
             assertNotNull(viaNginx, tracer.stdout().toString());
             assertEquals(200, viaNginx.at("/http/response/status_code").asInt());
@@ -171,8 +183,10 @@ class Http2IT {
 
     @Test
     void framesAPeerControlsTrailersPaddingResetGoAwayAndContinuation() throws Exception {
-        try (TracerProcess tracer = TracerProcess.start("-i lo -p " + pyH2 + " --stats json --headers all", "")) {
-            tracer.awaitTracing();
+        Path ready = dir.resolve("frames.ready");
+        try (TracerProcess tracer = TracerProcess.start("-i lo -p " + pyH2 + " --stats json --headers all --ready-file "
+                + ready, "")) {
+            tracer.awaitReadyFile(ready); // --stats json: no "tracing on" line
             List<String> client = run(PYTHON, resource("h2_client.py"), Integer.toString(pyH2),
                     "/trailers", "/padded", "/large", "/reset", "/goaway").lines().toList();
             assertEquals(5, client.size(), client.toString());
@@ -415,12 +429,17 @@ class Http2IT {
         return false;
     }
 
-    /** Runs a command to its end (at most 60 s) and returns its stdout; fails unless it exits 0. */
+    /** Runs a command to its end (at most 60 s, else it is ended) and returns its stdout; fails unless it exits 0. */
     private static String run(String... command) throws Exception {
-        Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "still running: " + List.of(command));
-        assertEquals(0, p.exitValue(), "exit code of " + List.of(command) + ": " + out);
-        return out;
+        Path out = Files.createTempFile(dir, "out", ".txt");
+        Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT)
+                .redirectOutput(out.toFile()).start();
+        if (!p.waitFor(60, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            fail("still running after 60 s: " + List.of(command));
+        }
+        String text = Files.readString(out, StandardCharsets.UTF_8);
+        assertEquals(0, p.exitValue(), "exit code of " + List.of(command) + ": " + text);
+        return text;
     }
 }

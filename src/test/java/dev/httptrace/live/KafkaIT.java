@@ -45,6 +45,8 @@ class KafkaIT {
 
     @TempDir
     static Path brokerDir;
+    @TempDir
+    Path dir;
     static KafkaBroker broker;
     static TestServer server;
 
@@ -82,8 +84,8 @@ class KafkaIT {
         int perConnection = 20;
         int total = connections * perConnection;
         try (var tracer = TracerProcess.start("-i lo -p " + server.port() + " -c " + total
-                + " --stats json --kafka " + broker.bootstrap() + " --kafka-topic " + topic, "")) {
-            tracer.awaitTracing();
+                + " --stats json --ready-file " + dir.resolve("ready") + " --kafka " + broker.bootstrap() + " --kafka-topic " + topic, "")) {
+            tracer.awaitReadyFile(dir.resolve("ready")); // --stats json: no "tracing on" line
             ExecutorService pool = Executors.newFixedThreadPool(connections);
             List<Future<?>> done = new ArrayList<>();
             for (int c = 0; c < connections; c++) {
@@ -226,9 +228,9 @@ class KafkaIT {
     void aRecordOverTheBrokersLimitIsCountedAsTooLarge() throws Exception {
         String topic = "small";
         broker.createTopic(topic, 1, Map.of("max.message.bytes", "2000"));
-        try (var tracer = TracerProcess.start("-i lo -p " + server.port() + " -c 2 --headers all --stats json"
+        try (var tracer = TracerProcess.start("-i lo -p " + server.port() + " -c 2 --headers all --stats json --ready-file " + dir.resolve("ready")
                 + " --kafka " + broker.bootstrap() + " --kafka-topic " + topic, "")) {
-            tracer.awaitTracing();
+            tracer.awaitReadyFile(dir.resolve("ready")); // --stats json: no "tracing on" line
             try (Socket s = connect()) {
                 get(s, "/hello?small");
                 get(s, "/hello?big", "X-Big: " + "b".repeat(4000));
@@ -240,8 +242,9 @@ class KafkaIT {
             assertEquals(1, stats.at("/kafka/causes/too_large").asLong(), stats.toString());
             assertEquals(1, stats.at("/kafka/not_delivered").asLong(), stats.toString());
             assertEquals(13, stats.at("/exit_code").asInt());
-            assertTrue(tracer.stderr().contains("httptrace: kafka: 1 of 2 records not delivered (1 too large)"),
-                    String.join("\n", tracer.stderr()));
+            assertTrue(stats.at("/errors").toString().contains("kafka: 1 of 2 records not delivered (1 too large)"),
+                    stats.toString());
+            assertEquals(1, tracer.stderr().size(), "--stats json: stderr is one JSON object");
             var records = broker.consume(topic, 1, Duration.ofSeconds(20));
             assertEquals(1, records.size());
             assertTrue(new String(records.getFirst().value(), StandardCharsets.UTF_8).contains("\"query\":\"small\""));
@@ -263,9 +266,10 @@ class KafkaIT {
         int after = 10;
         int total = before + whileDown + after;
         try (var tracer = TracerProcess.start("-i lo -p " + server.port() + " -c " + total + " --stats json"
-                + " --kafka-buffer " + buffer + " --kafka-timeout 20s"
+                + " --ready-file " + dir.resolve("ready") + " --kafka-buffer " + buffer + " --kafka-timeout 20s"
                 + " --kafka " + broker.bootstrap() + " --kafka-topic " + topic, "")) {
-            tracer.awaitTracing();
+            tracer.awaitReadyFile(dir.resolve("ready")); // --stats json: no "tracing on" line
+            long started = System.nanoTime();
             try (Socket s = connect()) {
                 for (int i = 0; i < before; i++) {
                     get(s, "/hello?before=" + i);
@@ -278,11 +282,11 @@ class KafkaIT {
                     get(s, "/hello?down=" + i);
                 }
             }
-            // Long enough for the periodic line (every 10 s) to say that nothing is delivered.
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(25);
-            while (tracer.stderr().stream().noneMatch(l -> l.contains("nothing delivered"))
-                    && System.nanoTime() < deadline) {
-                Thread.sleep(200);
+            // Long enough for the periodic line (every 10 s from the start) to say that nothing was
+            // delivered in a whole period: the first period still saw the first records delivered.
+            long away = 22_000 - (System.nanoTime() - started) / 1_000_000;
+            if (away > 0) {
+                Thread.sleep(away);
             }
             broker.restart();
             assertEquals(before + buffer, broker.consume(topic, before + buffer, Duration.ofSeconds(60)).size(),
@@ -303,7 +307,8 @@ class KafkaIT {
             assertEquals(total, delivered + dropped, "records = delivered + counted drops: " + k);
             assertEquals(k.at("/not_delivered").asLong(), dropped, "no other losses: " + k);
             assertEquals(whileDown - buffer, dropped, k.toString());
-            assertTrue(err.contains("nothing delivered in the last 10 s"), err);
+            // With --stats json the periodic lines are the summary's messages.
+            assertTrue(stats(tracer.stderr()).at("/messages").toString().contains("nothing delivered in the last 10 s"), err);
             List<ConsumerRecord<byte[], byte[]>> got = broker.consume(topic, (int) delivered, Duration.ofSeconds(30));
             assertEquals(delivered, got.size(), "each delivered record once");
             List<String> values = got.stream().map(r -> new String(r.value(), StandardCharsets.UTF_8)).toList();
@@ -323,9 +328,9 @@ class KafkaIT {
     void whatIsWaitingAtExitIsFlushedWithinTheTimeoutThenCounted() throws Exception {
         String topic = "at-exit";
         broker.createTopic(topic, 1, Map.of());
-        try (var tracer = TracerProcess.start("-i lo -p " + server.port() + " -c 4 --stats json --kafka-timeout 2s"
+        try (var tracer = TracerProcess.start("-i lo -p " + server.port() + " -c 4 --stats json --ready-file " + dir.resolve("ready") + " --kafka-timeout 2s"
                 + " --kafka " + broker.bootstrap() + " --kafka-topic " + topic, "")) {
-            tracer.awaitTracing();
+            tracer.awaitReadyFile(dir.resolve("ready")); // --stats json: no "tracing on" line
             try (Socket s = connect()) {
                 get(s, "/hello?up");
                 assertEquals(1, broker.consume(topic, 1, Duration.ofSeconds(20)).size());

@@ -38,6 +38,36 @@ class ReadyFileIT {
         }
     }
 
+    /**
+     * Issue 21: a stale file stayed visible while the JVM started (~680 ms), so a script polling
+     * the path sent its traffic too early. The launcher removes it before it runs java.
+     */
+    @Test
+    void aStaleReadyFileIsGoneBeforeTheJvmStarts(@TempDir Path dir) throws Exception {
+        Live.requireRoot();
+        Path ready = dir.resolve("ready");
+        Path other = dir.resolve("ready=form");
+        Files.writeString(ready, "stale, from an earlier run\n");
+        Files.writeString(other, "stale, from an earlier run\n");
+        for (String option : new String[] {"--ready-file " + ready, "--ready-file=" + other}) {
+            Path file = option.contains("=") ? other : ready;
+            try (var tracer = TracerProcess.start("-i lo -p 9 -d 60s " + option, "")) {
+                // The launcher execs java: once the process is java, the stale file must be gone.
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(240); // may build first
+                while (!tracer.isJava()) {
+                    assertTrue(System.nanoTime() < deadline, "java never started; stderr: " + tracer.stderr());
+                    Thread.sleep(2);
+                }
+                assertTrue(!Files.exists(file) || !Files.readString(file).startsWith("stale"),
+                        option + ": the stale file is gone once java runs");
+                tracer.awaitTracing();
+                assertEquals(tracer.java().pid() + "\n", Files.readString(file));
+                SignalsIT.kill("TERM", tracer.java().pid());
+                assertEquals(0, tracer.waitFor(20), "stderr: " + tracer.stderr());
+            }
+        }
+    }
+
     @Test
     void noReadyFileWhenTheTracerCannotStart(@TempDir Path dir) throws Exception {
         Path ready = dir.resolve("ready");

@@ -298,8 +298,10 @@ class TlsIT {
 
     @Test
     void ipv6ExchangesCarryTheSocketsAddressesAndBothProcessesAndStatsJsonHasTheTlsCounters() throws Exception {
-        try (TracerProcess tracer = TracerProcess.start("--tls -i lo --stats json -p " + https6 + "," + h2, "")) {
-            tracer.awaitTracing();
+        Path ready = dir.resolve("ready-v6");
+        try (TracerProcess tracer = TracerProcess.start("--tls -i lo --stats json --ready-file " + ready + " -p "
+                + https6 + "," + h2, "")) {
+            tracer.awaitReadyFile(ready); // --stats json: no "tracing on" line
             Curl v6 = curl("https://[::1]:" + https6 + "/hello?v6");
             Curl http2 = curl("--http2", url(h2, "/hello"));
             awaitRecords(tracer, 2, ANY);
@@ -377,9 +379,10 @@ class TlsIT {
             ex.close();
         });
         server.start();
-        String command = "ip link set lo up && exec " + Live.launcher() + " --tls -i lo --stats json";
+        Path ready = dir.resolve("ready-membio");
+        String command = "ip link set lo up && exec " + Live.launcher() + " --tls -i lo --stats json --ready-file " + ready;
         try (TracerProcess tracer = new TracerProcess(List.of("unshare", "--net", "bash", "-c", command))) {
-            tracer.awaitTracing();
+            tracer.awaitReadyFile(ready); // --stats json: no "tracing on" line
             Process client = new ProcessBuilder("python3", "-c", memoryBioClient(server.getAddress().getPort()))
                     .redirectErrorStream(true).start();
             String out = new String(client.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).strip();

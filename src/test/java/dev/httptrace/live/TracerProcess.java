@@ -83,6 +83,21 @@ final class TracerProcess implements AutoCloseable {
         }
     }
 
+    /**
+     * Waits for the --ready-file (the filter is attached) where no "tracing on" line comes
+     * (--stats json); fails with stderr if the process ends first.
+     */
+    void awaitReadyFile(Path file) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(240); // may build first
+        while (!java.nio.file.Files.isRegularFile(file)) {
+            if (!process.isAlive() || System.nanoTime() > deadline) {
+                fail("no ready file " + file + "; exit " + (process.isAlive() ? "none" : process.exitValue())
+                        + ", stderr:\n" + String.join("\n", stderr));
+            }
+            Thread.sleep(20);
+        }
+    }
+
     /** Waits for the process to end by itself and returns its exit code. */
     int waitFor(long seconds) throws InterruptedException {
         boolean ended = process.waitFor(seconds, TimeUnit.SECONDS);
@@ -90,6 +105,16 @@ final class TracerProcess implements AutoCloseable {
         outReader.join(5_000);
         errReader.join(5_000);
         return process.exitValue();
+    }
+
+    /** Whether the process ends within the time given (to show that it keeps running). */
+    boolean endsWithin(long seconds) throws InterruptedException {
+        return process.waitFor(seconds, TimeUnit.SECONDS);
+    }
+
+    /** Whether the process itself runs java now (the launcher has exec'd it). */
+    boolean isJava() {
+        return process.toHandle().info().command().map(c -> c.endsWith("/java")).orElse(false);
     }
 
     long pid() {

@@ -70,6 +70,7 @@ final class Fixtures {
         boolean upgraded;
         List<String> anomalies = List.of();
         String malformedRequest;
+        Exchange.Http2 http2;
 
         X unanswered(String why) {
             answered = false;
@@ -100,6 +101,16 @@ final class Fixtures {
             return this;
         }
 
+        /** An HTTP/2 stream (no reason phrase), gRPC when {@code grpc} is given. */
+        X h2(int streamId, Exchange.Grpc grpc, List<Header> trailers) {
+            version = "2";
+            responseVersion = "2";
+            reason = null;
+            http2 = new Exchange.Http2(streamId, "complete", null, null, "http", trailers, 0, false, true, 0,
+                    requestTime + responseDelay + 500_000, grpc);
+            return this;
+        }
+
         Exchange build() {
             byte[] c = ip(client);
             byte[] s = ip(server);
@@ -110,7 +121,7 @@ final class Fixtures {
             TraceInfo t = new TraceInfo(answered ? null : unanswered, gap, retransmissions, upgraded,
                     anomalies, malformedRequest);
             return new Exchange(ifindex, c.length == 16, new Endpoint(c, clientPort), new Endpoint(s, serverPort),
-                    rq, rs, t);
+                    rq, rs, t, null, http2);
         }
     }
 

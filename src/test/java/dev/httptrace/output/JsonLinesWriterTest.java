@@ -88,6 +88,53 @@ class JsonLinesWriterTest {
     }
 
     @Test
+    void anHttp2StreamIsTheSameRecordWithItsOwnFieldsAndGrpcsRpcAttributes() {
+        Fixtures.X f = x().h2(5, new Exchange.Grpc("demo.Echo", "Say", 5, "no%20such", 1, 2),
+                List.of(h("grpc-status", "5"), h("grpc-message", "no%20such")));
+        f.target = "/demo.Echo/Say";
+        f.requestHeaders = new ArrayList<>(List.of(h("host", "h:1"), new Exchange.Header("x-api-key", "k", true)));
+        JsonNode j = json(f.build());
+
+        assertEquals("2", j.at("/network/protocol/version").asText());
+        assertEquals("http", j.at("/url/scheme").asText(), ":scheme");
+        assertTrue(j.at("/http/response/reason").isMissingNode(), "HTTP/2 has no reason phrase");
+        assertEquals("[REDACTED]", j.at("/http/request/headers/x-api-key").asText(), "never-indexed: sensitive");
+        assertEquals("5", j.at("/http/response/trailers/grpc-status").asText());
+        assertEquals("grpc", j.at("/rpc/system").asText());
+        assertEquals("demo.Echo", j.at("/rpc/service").asText());
+        assertEquals("Say", j.at("/rpc/method").asText());
+        assertEquals(5, j.at("/rpc/grpc/status_code").asInt());
+        assertEquals("no%20such", j.at("/rpc/grpc/message").asText());
+        assertEquals(1, j.at("/rpc/grpc/request_messages").asInt());
+        assertEquals(2, j.at("/rpc/grpc/response_messages").asInt());
+        assertEquals(5, j.at("/httptrace/http2/stream_id").asInt());
+        assertEquals("complete", j.at("/httptrace/http2/end").asText());
+        assertEquals(1_234_567 + 500_000, j.at("/httptrace/http2/end_duration").asLong());
+        assertEquals(0, j.at("/httptrace/http2/unknown_fields").asInt());
+        assertTrue(j.at("/httptrace/http2/request_headers_seen").asBoolean());
+        assertTrue(j.at("/httptrace/http2/pushed_by").isMissingNode());
+        JsonNode shown = json(new OutputOptions(i -> "lo", true, Set.of(), HeaderSelection.ALL), f.build());
+        assertEquals("k", shown.at("/http/request/headers/x-api-key").asText(), "--show-secrets shows it");
+    }
+
+    @Test
+    void anHttp2StreamResetBeforeItsResponseSaysWhoResetItAndWhy() {
+        Fixtures.X f = x().h2(3, null, List.of()).unanswered("rst_stream");
+        f.http2 = new Exchange.Http2(3, "rst_stream", new Exchange.Reset(8, "CANCEL", "client"), null, null, List.of(),
+                2, true, true, 0, f.requestTime + 100, null);
+        JsonNode j = json(f.build());
+
+        assertEquals("rst_stream", j.at("/httptrace/unanswered").asText());
+        assertEquals("CANCEL", j.at("/httptrace/http2/rst_stream/error").asText());
+        assertEquals(8, j.at("/httptrace/http2/rst_stream/code").asInt());
+        assertEquals("client", j.at("/httptrace/http2/rst_stream/by").asText());
+        assertEquals(2, j.at("/httptrace/http2/unknown_fields").asInt());
+        assertTrue(j.at("/httptrace/http2/joined_mid_stream").asBoolean());
+        assertTrue(j.at("/rpc").isMissingNode());
+        assertTrue(j.at("/url/scheme").isMissingNode(), ":scheme unknown: not invented");
+    }
+
+    @Test
     void defaultHeadersAreTheUsefulSetIncludingTraceAndRequestIds() {
         Fixtures.X f = x();
         f.requestHeaders = new ArrayList<>(List.of(h("Host", "h"), h("Accept", "*/*"), h("TraceParent", "00-abc-def-01"),

@@ -55,6 +55,16 @@ class TextWriterTest {
     }
 
     @Test
+    void anHttp2StreamIsMarkedWithItsStreamIdAndWhatItsRecordLacks() {
+        String line = text(f -> {
+            f.h2(7, new Exchange.Grpc("s", "m", 14, null, 1, 1), List.of());
+            f.http2 = new Exchange.Http2(7, "complete", null, null, "http", List.of(), 3, true, false, 0, 0,
+                    f.http2.grpc());
+        });
+        assertTrue(line.endsWith(" /hello?x=1 [h2 #7] [request not seen] [unknown fields: 3] [grpc-status 14]\n"), line);
+    }
+
+    @Test
     void columnsLineUpWhateverTheValues() {
         Fixtures.X other = x();
         other.client = "10.1.2.3";

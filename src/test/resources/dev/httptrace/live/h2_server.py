@@ -2,19 +2,38 @@
 /trailers  headers, data, trailers        /padded  data with 50 bytes of padding
 /reset     RST_STREAM CANCEL at once      /goaway  GOAWAY (last stream = this one - 2)
 /large     a 40 KiB response header block (HEADERS + CONTINUATION)
-anything else: 200 with "ok". Prints its port on stdout once listening (port 0 = any)."""
+anything else: 200 with "ok". Takes prior knowledge, and an HTTP/1.1 Upgrade to h2c (101, then
+the upgraded request answered as stream 1). Prints its port on stdout once listening (port 0 = any)."""
 import socket, sys
 import h2.config, h2.connection, h2.events, h2.errors
 
 def serve(conn_sock):
     conn = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=False))
-    conn.initiate_connection()
+    data = conn_sock.recv(65535)
+    if not data:
+        return  # a probe of the port: connected and closed
+    if data.startswith(b'PRI'):
+        conn.initiate_connection()
+    else:  # HTTP/1.1 asking for h2c
+        while b'\r\n\r\n' not in data:
+            more = conn_sock.recv(65535)
+            if not more:
+                return
+            data += more
+        head, _, data = data.partition(b'\r\n\r\n')
+        lines = head.split(b'\r\n')
+        fields = {k.strip().lower(): v.strip() for k, _, v in (l.partition(b':') for l in lines[1:])}
+        conn_sock.sendall(b'HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n')
+        conn.initiate_upgrade_connection(fields[b'http2-settings'])
+        respond(conn, 1, lines[0].split()[1].decode())
     conn_sock.sendall(conn.data_to_send())
     while True:
-        data = conn_sock.recv(65535)
+        if not data:
+            data = conn_sock.recv(65535)
         if not data:
             return
-        for event in conn.receive_data(data):
+        events, data = conn.receive_data(data), b''
+        for event in events:
             if isinstance(event, h2.events.RequestReceived):
                 respond(conn, event.stream_id, dict(event.headers).get(b':path', b'/').decode())
             elif isinstance(event, h2.events.ConnectionTerminated):

@@ -22,6 +22,14 @@ public final class ExitCode {
     public static final int FAIL_ON = 8;
     /** --expect N: fewer than N exchanges were written. */
     public static final int EXPECT = 9;
+    /** --kafka: no broker answered the start-up check within --kafka-timeout. */
+    public static final int KAFKA_UNREACHABLE = 10;
+    /** --kafka: the topic does not exist. */
+    public static final int KAFKA_NO_TOPIC = 11;
+    /** --kafka: the broker refused the credentials, or the topic may not be described. */
+    public static final int KAFKA_REFUSED = 12;
+    /** --kafka: at least one record was not delivered (dropped, refused, timed out, unsent at exit). */
+    public static final int KAFKA_UNDELIVERED = 13;
 
     private ExitCode() {}
 }

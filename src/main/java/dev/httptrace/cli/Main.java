@@ -7,6 +7,9 @@ import dev.httptrace.capture.PcapReader;
 import dev.httptrace.capture.PcapngWriter;
 import dev.httptrace.capture.Segment;
 import dev.httptrace.capture.SegmentFilter;
+import dev.httptrace.exchange.ExchangeSink;
+import dev.httptrace.export.KafkaCounters;
+import dev.httptrace.export.KafkaExport;
 import dev.httptrace.pipeline.Tracer;
 import dev.httptrace.output.ExchangeFilter;
 import dev.httptrace.output.HeaderSelection;
@@ -32,6 +35,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -75,6 +79,8 @@ import picocli.CommandLine.Spec;
             "  6 unreadable capture file, 7 cannot write the -o/-w file,",
             "  8 --fail-on: a status asked for was seen, 9 --expect: too few exchanges.",
             "  8 and 9 are decided when the run ends, however it ends.",
+            "  With --kafka: 10 no broker answered, 11 no such topic, 12 credentials refused",
+            "  (all three at start, before tracing), 13 a record was not delivered.",
             "Signals: Ctrl-C, Ctrl-\\, SIGTERM, SIGHUP (and SIGUSR1, SIGALRM, ...) stop",
             "  a trace (live or -r): every record written, the summary, the exit code above.",
             "Output: one JSON object per exchange, schema in README.md and in",
@@ -190,6 +196,30 @@ public final class Main implements Callable<Integer> {
             description = "With --tls, also probe this library or executable (one exporting SSL_read and SSL_write); repeatable. Implies --tls.")
     List<String> tlsLibs = new ArrayList<>();
 
+    @Option(names = "--kafka", paramLabel = "BROKERS",
+            description = "Also send every record (the JSON line, after every filter) to Apache Kafka: bootstrap brokers host:port, comma-separated. See README \"Many hosts\".")
+    String kafkaBrokers;
+
+    @Option(names = "--kafka-topic", paramLabel = "TOPIC", defaultValue = "httptrace",
+            description = "With --kafka: the topic, which must exist (default: ${DEFAULT-VALUE}).")
+    String kafkaTopic;
+
+    @Option(names = "--kafka-property", paramLabel = "KEY=VALUE",
+            description = "With --kafka: a Kafka client property, passed as it is (e.g. security.protocol=SASL_SSL, compression.type=zstd); repeatable.")
+    Map<String, String> kafkaProperties = new LinkedHashMap<>();
+
+    @Option(names = "--kafka-only",
+            description = "With --kafka: records go to Kafka only, not to stdout (the summary still goes to stderr).")
+    boolean kafkaOnly;
+
+    @Option(names = "--kafka-buffer", paramLabel = "RECORDS[,BYTES]", defaultValue = "100000,32m",
+            description = "With --kafka: most records, and bytes (k, m, g), waiting for the broker; more are dropped and counted (default: ${DEFAULT-VALUE}).")
+    String kafkaBuffer;
+
+    @Option(names = "--kafka-timeout", paramLabel = "TIME", converter = DurationConverter.class, defaultValue = "10s",
+            description = "With --kafka: how long the start-up check may take, and the flush of what is waiting at exit (default: ${DEFAULT-VALUE}).")
+    Duration kafkaTimeout;
+
     @Option(names = {"-q", "--quiet"},
             description = "No 'tracing on' line and no summary on stderr.")
     boolean quiet;
@@ -213,6 +243,8 @@ public final class Main implements Callable<Integer> {
     /** The TLS source's line of the exit summary, when --tls was on. */
     private String tlsSummary;
     private TlsSource.Stats tlsStats;
+    /** The Kafka export's counters at exit, when --kafka was on. */
+    private KafkaCounters.Snapshot kafkaStats;
 
     public static void main(String[] args) {
         System.exit(run(args));
@@ -261,11 +293,33 @@ public final class Main implements Callable<Integer> {
             case text -> new TextWriter(out, outputOptions, color == When.always
                     || (color == When.auto && outputFile == null && Terminal.colourByDefault()));
         };
+        KafkaExport export = null;
+        ExchangeSink records = writer;
+        if (kafkaBrokers != null) {
+            try {
+                export = KafkaExport.start(kafkaSettings(names));
+            } catch (KafkaExport.StartFailed e) {
+                return fail(KafkaWiring.exitCode(e.reason()), e.getMessage());
+            }
+            records = KafkaWiring.records(writer, kafkaOnly, outputOptions, export);
+        }
+        try {
+            return trace(records, writer, files, names, fileNames);
+        } finally {
+            if (export != null) {
+                export.close(); // what is waiting is delivered within --kafka-timeout, the rest counted
+                kafkaStats = export.stats();
+            }
+        }
+    }
+
+    private int trace(ExchangeSink records, Flushable writer, OutputFiles files, IntFunction<String> names,
+                      FileInterfaceNames fileNames) {
         Flushable flushable = files.pcap() == null ? writer : () -> {
             writer.flush();
             files.flushPcap();
         };
-        verdict = new Verdict(writer, failOn, expect == null ? 0 : expect);
+        verdict = new Verdict(records, failOn, expect == null ? 0 : expect);
         summary = new Summary(verdict);
         var limit = new ExchangeLimit(summary, count == null ? Long.MAX_VALUE : count);
         var filter = new ExchangeFilter(limit, Set.copyOf(methods), pathPrefix, statusFilter);
@@ -287,6 +341,15 @@ public final class Main implements Callable<Integer> {
         }
     }
 
+    private KafkaExport.Settings kafkaSettings(IntFunction<String> names) {
+        long[] buffer = KafkaWiring.buffer(kafkaBuffer);
+        // The periodic line while records are not delivered: a line on stderr, or with --stats
+        // json one of the summary's messages (info() says which; nothing with -q).
+        return new KafkaExport.Settings(kafkaBrokers, kafkaTopic, kafkaProperties, (int) buffer[0], buffer[1],
+                kafkaTimeout, KafkaExport.localHostName(), names,
+                quiet && !jsonStats() ? null : this::info, Duration.ofSeconds(10));
+    }
+
     /**
      * The verdict of --fail-on / --expect on a run that went well, and the exit summary. With
      * --stats json that summary is all of stderr: one JSON object holding the verdict, the
@@ -306,6 +369,19 @@ public final class Main implements Callable<Integer> {
                 }
             }
         }
+        if (code == ExitCode.OK && kafkaStats != null && kafkaStats.notDelivered() > 0) {
+            code = ExitCode.KAFKA_UNDELIVERED;
+            String why = "kafka: " + kafkaStats.notDelivered() + " of " + kafkaStats.records()
+                    + " records not delivered (" + kafkaStats.causes() + ")";
+            if (jsonStats()) {
+                errors.add(why);
+            } else {
+                err.println("httptrace: " + why);
+            }
+        }
+        if (summary != null && kafkaStats != null) {
+            summary.kafka(kafkaStats, kafkaTopic);
+        }
         if (jsonStats()) {
             if (counters != null) {
                 err.println(summary.json(counters, verdict, code, List.copyOf(messages), List.copyOf(errors)));
@@ -318,6 +394,9 @@ public final class Main implements Callable<Integer> {
             }
             if (tlsSummary != null) {
                 err.println("httptrace: " + tlsSummary);
+            }
+            if (kafkaStats != null) {
+                err.println("httptrace: " + KafkaExport.line(kafkaStats) + " (topic " + kafkaTopic + ")");
             }
         }
         return code;
@@ -403,6 +482,17 @@ public final class Main implements Callable<Integer> {
             headerSelection = HeaderSelection.parse(headers);
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
+        if (kafkaBrokers == null && (kafkaOnly || !kafkaProperties.isEmpty())) {
+            throw new ParameterException(spec.commandLine(), "--kafka-only and --kafka-property need --kafka");
+        }
+        if (kafkaOnly && outputFile != null) {
+            throw new ParameterException(spec.commandLine(), "--kafka-only and --output exclude each other");
+        }
+        try {
+            KafkaWiring.buffer(kafkaBuffer);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), "--kafka-buffer: " + e.getMessage());
         }
         statusFilter = statuses("--status", statuses);
         failOn = statuses("--fail-on", failOnStatuses);

@@ -6,6 +6,7 @@ import dev.httptrace.capture.NativeCapture;
 import dev.httptrace.capture.PcapReader;
 import dev.httptrace.exchange.Exchange;
 import dev.httptrace.exchange.ExchangeSink;
+import dev.httptrace.export.KafkaCounters;
 import dev.httptrace.pipeline.Tracer;
 import java.io.IOException;
 import java.io.StringWriter;
@@ -54,6 +55,9 @@ final class Summary implements ExchangeSink {
     private int slowCount;
     private final HashMap<String, long[]> paths = new HashMap<>();
     private boolean pathsApproximate;
+    /** The Kafka export's counters at exit, and its topic; null without --kafka. */
+    private KafkaCounters.Snapshot kafka;
+    private String kafkaTopic;
 
     Summary(ExchangeSink next) {
         this.next = next;
@@ -177,6 +181,12 @@ final class Summary implements ExchangeSink {
 
     long exchanges() {
         return exchanges;
+    }
+
+    /** The Kafka export's counters at exit, for {@code --stats json}. */
+    void kafka(KafkaCounters.Snapshot counters, String topic) {
+        this.kafka = counters;
+        this.kafkaTopic = topic;
     }
 
     // ------------------------------------------------------------------ printing
@@ -368,6 +378,19 @@ final class Summary implements ExchangeSink {
                 g.writeNumberField("packets", c.file().packets());
                 g.writeNumberField("non_tcp", c.file().nonTcp());
                 g.writeNumberField("malformed", c.file().malformed());
+                g.writeEndObject();
+            }
+            if (kafka != null) {
+                g.writeObjectFieldStart("kafka");
+                g.writeStringField("topic", kafkaTopic);
+                g.writeNumberField("records", kafka.records());
+                g.writeNumberField("delivered", kafka.delivered());
+                g.writeNumberField("not_delivered", kafka.notDelivered());
+                g.writeObjectFieldStart("causes");
+                for (KafkaCounters.Cause cause : KafkaCounters.Cause.values()) {
+                    g.writeNumberField(cause.jsonName, kafka.failed(cause));
+                }
+                g.writeEndObject();
                 g.writeEndObject();
             }
             verdict.json(g);

@@ -1,5 +1,6 @@
 package dev.httptrace.output;
 
+import dev.httptrace.exchange.EncodedExchangeSink;
 import dev.httptrace.exchange.Exchange;
 
 import dev.httptrace.exchange.Exchange.Header;
@@ -89,6 +90,8 @@ public final class JsonLinesWriter implements ExchangeSink, Flushable {
     private Name[] requestNames = new Name[32];
     private Name[] responseNames = new Name[32];
     private final HashMap<String, Name> nameCache = new HashMap<>();
+    /** Also receives each record's bytes (e.g. the Kafka export); null: none. */
+    private EncodedExchangeSink encoded;
 
     public JsonLinesWriter(OutputStream out, OutputOptions options) {
         this.options = options == null ? OutputOptions.defaults() : options;
@@ -110,6 +113,18 @@ public final class JsonLinesWriter implements ExchangeSink, Flushable {
         record(x); // a failure leaves nothing written: the record goes to the buffer only when whole
         buffer.write(gen.array(), 0, gen.length());
         buffer.commit();
+        if (encoded != null) {
+            encoded.encoded(x, gen.array(), 0, gen.length() - 1); // the line without its newline
+        }
+    }
+
+    /**
+     * Hands each record's bytes (the line without its newline) to {@code sink} as well, after
+     * the line is written: an exporter sends what stdout shows, encoded once.
+     */
+    public JsonLinesWriter alsoTo(EncodedExchangeSink sink) {
+        this.encoded = sink;
+        return this;
     }
 
     /** Writes pending records to the stream and flushes it. */

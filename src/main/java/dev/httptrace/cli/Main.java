@@ -259,7 +259,8 @@ public final class Main implements Callable<Integer> {
         var writer = switch (format) {
             case json -> new JsonLinesWriter(out, outputOptions);
             case text -> new TextWriter(out, outputOptions, color == When.always
-                    || (color == When.auto && outputFile == null && Terminal.colourByDefault()));
+                    || (color == When.auto && outputFile == null && Terminal.colourByDefault()),
+                    readFile != null ? TextWriter.MIN_IFACE_WIDTH : longestInterfaceName());
         };
         Flushable flushable = files.pcap() == null ? writer : () -> {
             writer.flush();
@@ -626,6 +627,15 @@ public final class Main implements Callable<Integer> {
             case BPF_REJECTED, NATIVE_LIBRARY -> ExitCode.BPF;
             case IO, OTHER -> ExitCode.FAILURE;
         };
+    }
+
+    /** Length of this host's longest interface name (the -f text column), 0 when they cannot be listed. */
+    private static int longestInterfaceName() {
+        try {
+            return NetworkInterface.networkInterfaces().mapToInt(n -> n.getName().length()).max().orElse(0);
+        } catch (SocketException e) {
+            return 0;
+        }
     }
 
     private static String interfaceList() throws SocketException {

@@ -486,7 +486,7 @@ public final class Main implements Callable<Integer> {
             tracer.captureWholeHttp2(c -> capture.captureWhole(c.address(0), c.port(0), c.address(1), c.port(1)));
             capture.attach(iface);
             if (tls) {
-                tlsSource = TlsSource.start(tracer, capture, perfPages, ports, hostFilter, tlsLibs,
+                tlsSource = TlsSource.start(tracer, capture, perfPages, ports, hostFilter, ifindex(iface), tlsLibs,
                         line -> info("tls: " + line));
             }
             Integer failed = afterAttach(ready, account);
@@ -627,6 +627,22 @@ public final class Main implements Callable<Integer> {
             case BPF_REJECTED, NATIVE_LIBRARY -> ExitCode.BPF;
             case IO, OTHER -> ExitCode.FAILURE;
         };
+    }
+
+    /** The index of interface {@code name}, 0 for none (all interfaces). */
+    private static int ifindex(String name) throws CaptureException {
+        if (name == null) {
+            return 0;
+        }
+        try {
+            NetworkInterface nif = NetworkInterface.getByName(name);
+            if (nif == null) {
+                throw new CaptureException(CaptureException.Reason.NO_SUCH_INTERFACE, "no interface named '" + name + "'");
+            }
+            return nif.getIndex();
+        } catch (SocketException e) {
+            throw new CaptureException(CaptureException.Reason.OTHER, "cannot list interfaces: " + e.getMessage());
+        }
     }
 
     /** Length of this host's longest interface name (the -f text column), 0 when they cannot be listed. */

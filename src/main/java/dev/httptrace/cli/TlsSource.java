@@ -45,9 +45,13 @@ final class TlsSource implements AutoCloseable {
         this.libraries = libraries;
     }
 
-    /** Starts the TLS capture beside the packet capture {@code packets} (told which connections it need not copy). */
+    /**
+     * Starts the TLS capture beside the packet capture {@code packets} (told which connections it need not copy).
+     *
+     * @param onlyIfindex --iface: only streams whose socket is routed on this interface (see {@link LocalRoutes}); 0: all
+     */
     static TlsSource start(Tracer tracer, NativeCapture packets, int perfPages, List<Integer> ports, HostFilter hosts,
-                           List<String> explicit, Consumer<String> report) throws CaptureException {
+                           int onlyIfindex, List<String> explicit, Consumer<String> report) throws CaptureException {
         // Plaintext comes in bigger bursts than packet heads (whole bodies, both ends when local): 4x the rings.
         TlsCapture capture = TlsCapture.open(perfPages * TLS_RING_FACTOR);
         TlsSource source = new TlsSource(tracer, capture, new TlsLibraries(capture, report));
@@ -65,6 +69,7 @@ final class TlsSource implements AutoCloseable {
                             packets.skipConnection(local, localPort, remote, remotePort);
                         }
                     });
+            tracer.routeTls(new LocalRoutes(), onlyIfindex);
             for (String lib : explicit) {
                 String failure = source.libraries.attachExplicit(lib);
                 if (failure != null) throw new BadLibrary("--tls-lib " + lib + ": " + failure);

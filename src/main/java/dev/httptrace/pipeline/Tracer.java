@@ -155,6 +155,15 @@ public final class Tracer {
                 tcp::handOver, tcp.counters(), kernel);
     }
 
+    /**
+     * The TLS source's streams get the interface of their socket's route from {@code routes}; with
+     * {@code onlyIfindex} (not 0: --iface) only streams routed on that interface are traced. Call
+     * after {@link #traceTls}.
+     */
+    public void routeTls(dev.httptrace.tls.SocketRoutes routes, int onlyIfindex) {
+        tls.routeBy(routes, onlyIfindex);
+    }
+
     /** Hot path of the TLS source: one record of the uprobes, in the order read. */
     public void accept(TlsRecord record) {
         tls.accept(record);

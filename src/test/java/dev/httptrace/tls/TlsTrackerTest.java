@@ -181,6 +181,39 @@ class TlsTrackerTest {
     }
 
     @Test
+    void streamsCarryTheInterfaceOfTheirSocketsRouteAndIfaceLeavesOutTheOthers() {
+        // Port 443 is routed on interface 7, 8443 on 1; a socket that is not known has no route.
+        SocketRoutes routes = (local, remote) -> 7;
+        Tracer all = new Tracer(exchanges::add, Tracer.Settings.defaults());
+        all.traceTls(null, kernel);
+        all.routeTls(routes, 0);
+        all.accept(call(1_000, CLIENT, true, 0, 0, REQUEST, 40000, 443));
+        all.accept(call(2_000, CLIENT, false, 0, REQUEST.length(), RESPONSE, 40000, 443));
+        all.finish();
+        assertEquals(List.of(7), exchanges.stream().map(Exchange::ifindex).toList(), "the record names its interface");
+
+        exchanges.clear();
+        Tracer onlyLo = new Tracer(exchanges::add, Tracer.Settings.defaults());
+        onlyLo.traceTls(null, kernel);
+        onlyLo.routeTls((local, remote) -> 1, 9); // -i names interface 9; these sockets use 1
+        onlyLo.accept(call(1_000, CLIENT, true, 0, 0, REQUEST, 40000, 443));
+        onlyLo.accept(call(2_000, CLIENT, false, 0, REQUEST.length(), RESPONSE, 40000, 443));
+        onlyLo.accept(call(3_000, SERVER, true, 0, 0, REQUEST, 0, 0)); // socket unknown: cannot be on it
+        onlyLo.finish();
+        assertEquals(List.of(), exchanges, "never more than asked");
+        assertEquals(List.of(CLIENT + "/" + (0x1000 + CLIENT) + "/" + SERIAL, SERVER + "/" + (0x1000 + SERVER) + "/" + SERIAL),
+                muted, "the kernel stops copying them");
+
+        Tracer onIt = new Tracer(exchanges::add, Tracer.Settings.defaults());
+        onIt.traceTls(null, kernel);
+        onIt.routeTls((local, remote) -> 9, 9);
+        onIt.accept(call(1_000, CLIENT, true, 0, 0, REQUEST, 40000, 443));
+        onIt.accept(call(2_000, CLIENT, false, 0, REQUEST.length(), RESPONSE, 40000, 443));
+        onIt.finish();
+        assertEquals(List.of(9), exchanges.stream().map(Exchange::ifindex).toList());
+    }
+
+    @Test
     void theProcessAtTheOtherEndIsFoundEvenWhenItsRecordsComeAfterTheExchangeIsComplete() {
         // The server's records were read first; the client's (its thread preempted before its
         // return probe) come after the server has answered.

@@ -181,6 +181,24 @@ class TlsTrackerTest {
     }
 
     @Test
+    void exchangesOfBothSourcesComeOutInTheOrderOfTheirRequests() {
+        // An HTTPS exchange waits a moment for the process at its other end; a plain one seen in
+        // packets after it is complete at once. The later request must still come out second.
+        long t = dev.httptrace.testing.Conversation.create().now();
+        tracer.accept(call(t - 2_000_000, CLIENT, true, 0, 0, REQUEST, 40000, 443));
+        tracer.accept(call(t - 1_000_000, CLIENT, false, 0, REQUEST.length(), RESPONSE, 40000, 443));
+        for (Segment s : dev.httptrace.testing.Conversation.create().handshake()
+                .client("GET /after HTTP/1.1\r\nHost: x\r\n\r\n")
+                .server("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n").segments()) {
+            tracer.accept(s);
+        }
+        tracer.expire(t + 10_000_000);
+        assertEquals(List.of(), exchanges, "held for the window");
+        tracer.finish();
+        assertEquals(List.of("/hello", "/after"), exchanges.stream().map(x -> x.request().target()).toList());
+    }
+
+    @Test
     void streamsCarryTheInterfaceOfTheirSocketsRouteAndIfaceLeavesOutTheOthers() {
         // Port 443 is routed on interface 7, 8443 on 1; a socket that is not known has no route.
         SocketRoutes routes = (local, remote) -> 7;
@@ -232,6 +250,7 @@ class TlsTrackerTest {
     void aStreamWhoseSocketIsUnknownSaysSoAndStillReportsItsExchanges() throws Exception {
         tracer.accept(call(1_000, CLIENT, true, 0, 0, REQUEST, 0, 0));
         tracer.accept(call(2_000, CLIENT, false, 0, REQUEST.length(), RESPONSE, 0, 0));
+        tracer.finish(); // out of the order window
 
         assertEquals(1, exchanges.size());
         Exchange x = exchanges.getFirst();
@@ -250,6 +269,7 @@ class TlsTrackerTest {
         tracer.accept(call(1_000, CLIENT, true, 0, 0, REQUEST, 40000, 443));
         tracer.accept(call(1_100, SERVER, false, 0, 0, REQUEST, 443, 40000));
         tracer.accept(call(2_000, CLIENT, false, 0, REQUEST.length(), RESPONSE, 40000, 443));
+        tracer.finish(); // out of the order window
 
         JsonNode json = json(exchanges.getFirst());
         assertEquals("https", json.at("/url/scheme").asText());

@@ -489,6 +489,9 @@ public final class Main implements Callable<Integer> {
                 tlsSource = TlsSource.start(tracer, capture, perfPages, ports, hostFilter, ifindex(iface), tlsLibs,
                         line -> info("tls: " + line));
             }
+            if (tls && pcapFile != null) {
+                info("-w " + pcapFile + " holds the packets only, not the TLS plaintext: -r of it gives no HTTPS records");
+            }
             Integer failed = afterAttach(ready, account);
             if (failed != null) {
                 return failed;

@@ -470,6 +470,58 @@ class TlsIT {
         }
     }
 
+    /**
+     * Issue 21: an HTTPS exchange whose client is not traced (wget: GnuTLS) waits a moment for the
+     * process at its other end, so a plain request made after it used to come out first. Records
+     * come out in the order of their requests; each names the interface of its socket (lo); and
+     * {@code -i} of another interface leaves out the TLS traffic on lo.
+     */
+    @Test
+    void sequentialHttpsAndPlainRequestsComeOutInTheirOrderOnTheirInterfaceAndIfaceAppliesToTls() throws Exception {
+        try (TestServer plain = new TestServer("127.0.0.1")) {
+            String ports = " -p " + https + "," + plain.port();
+            String other = java.net.NetworkInterface.networkInterfaces()
+                    .filter(n -> !n.getName().equals("lo")).findFirst().orElseThrow().getName();
+            try (TracerProcess tracer = TracerProcess.start("--tls -i lo" + ports, "");
+                 TracerProcess elsewhere = TracerProcess.start("--tls -i " + other + ports, "")) {
+                tracer.awaitTracing();
+                elsewhere.awaitTracing();
+                List<String> expected = new ArrayList<>();
+                for (int i = 0; i < 3; i++) {
+                    run("wget", "-q", "-O", "/dev/null", "--no-check-certificate", url(https, "/hello?wget" + i));
+                    run("curl", "-s", "-o", "/dev/null", "http://127.0.0.1:" + plain.port() + "/hello?after" + i);
+                    expected.addAll(List.of("/hello?wget" + i, "/hello?after" + i));
+                }
+                awaitRecords(tracer, 6, ANY);
+                Tcpdump.interrupt(tracer);
+                Tcpdump.interrupt(elsewhere);
+                assertEquals(0, tracer.waitFor(30), String.join("\n", tracer.stderr()));
+                assertEquals(0, elsewhere.waitFor(30), String.join("\n", elsewhere.stderr()));
+                List<JsonNode> records = tracer.stdout().stream().map(TlsIT::json).toList();
+                assertEquals(expected, records.stream().map(r -> r.at("/url/original").asText()).toList(),
+                        "in the order the requests were made");
+                for (JsonNode r : records) {
+                    assertEquals("lo", r.at("/httptrace/interface").asText(), "the socket's interface: " + r);
+                }
+                assertEquals(List.of(), elsewhere.stdout(), "-i " + other + ": nothing of lo, HTTPS included");
+            }
+        }
+    }
+
+    /** Issue 21: -w with --tls writes the packets only; it says so at the start instead of leaving -r to surprise. */
+    @Test
+    void writeWithTlsSaysAtTheStartThatTheFileHoldsNoTlsPlaintext() throws Exception {
+        Path pcap = dir.resolve("tls.pcapng");
+        try (TracerProcess tracer = TracerProcess.start("--tls -i lo -p " + https + " -w " + pcap, "")) {
+            tracer.awaitTracing();
+            assertTrue(tracer.stderr().stream().anyMatch(l -> l.equals("httptrace: -w " + pcap
+                    + " holds the packets only, not the TLS plaintext: -r of it gives no HTTPS records")),
+                    String.join("\n", tracer.stderr()));
+            Tcpdump.interrupt(tracer);
+            assertEquals(0, tracer.waitFor(30), String.join("\n", tracer.stderr()));
+        }
+    }
+
     /** --tls-lib naming a file that is no OpenSSL (it does not export SSL_read and SSL_write) is exit 2. */
     @Test
     void aTlsLibThatIsNotOpenSslIsExit2() throws Exception {

@@ -58,7 +58,28 @@ import picocli.CommandLine.Spec;
             "Prints every HTTP exchange crossing a network interface as one JSON line:",
             "HTTP/1.x, and HTTP/2 and gRPC (one line per stream; h2c, and h2 inside TLS with --tls).",
             "It uses an eBPF socket filter: no proxy, no agent, no restart of the traced programs.",
-            "Needs root (or CAP_BPF, CAP_NET_ADMIN and CAP_NET_RAW) for live tracing."},
+            "Needs root (or CAP_BPF, CAP_NET_ADMIN and CAP_NET_RAW) for live tracing;",
+            "--tls also CAP_PERFMON.",
+            "",
+            "Signals: Ctrl-C, Ctrl-\\, SIGTERM, SIGHUP (and SIGUSR1, SIGALRM, ...) stop a trace",
+            "(live or -r): every record written, the summary, the exit code below.",
+            "",
+            "Output: one JSON object per exchange. The fields are described in",
+            "share/doc/httptrace/README.md and the JSON Schema is",
+            "share/httptrace/httptrace-exchange-v1.schema.json, under the install prefix",
+            "(/usr/local unless chosen otherwise)."},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {
+            " 0:done",
+            " 1:failure",
+            " 2:bad options",
+            " 3:no permission",
+            " 4:no such interface",
+            " 5:BPF refused or unavailable",
+            " 6:unreadable capture file",
+            " 7:cannot write the -o/-w file",
+            " 8:--fail-on: a status asked for was seen (decided when the run ends, however it ends)",
+            " 9:--expect: too few exchanges (likewise)"},
         footerHeading = "%nExamples:%n",
         footer = {
             "  sudo httptrace -i eth0 | jq 'select(.http.response.status_code >= 500)'",
@@ -68,17 +89,7 @@ import picocli.CommandLine.Spec;
             "  sudo httptrace -i lo --host 10.0.0.0/8 --status 5xx --headers all",
             "  sudo httptrace -i lo -p 8080 -d 60s --fail-on 5xx --expect 1 -w t.pcapng",
             "  sudo httptrace --tls -p 443                # https too, from OpenSSL's plaintext",
-            "  sudo httptrace -i lo -p 50051 | jq -c '{m: .rpc.method, s: .rpc.grpc.status_code}'   # gRPC",
-            "",
-            "Exit codes: 0 done, 1 failure, 2 bad options, 3 no permission,",
-            "  4 no such interface, 5 BPF refused or unavailable,",
-            "  6 unreadable capture file, 7 cannot write the -o/-w file,",
-            "  8 --fail-on: a status asked for was seen, 9 --expect: too few exchanges.",
-            "  8 and 9 are decided when the run ends, however it ends.",
-            "Signals: Ctrl-C, Ctrl-\\, SIGTERM, SIGHUP (and SIGUSR1, SIGALRM, ...) stop",
-            "  a trace (live or -r): every record written, the summary, the exit code above.",
-            "Output: one JSON object per exchange, schema in README.md and in",
-            "  src/main/resources/schema/httptrace-exchange-v1.schema.json"})
+            "  sudo httptrace -p 50051 | jq -c '[.rpc.method, .rpc.grpc.status_code]'  # gRPC"})
 public final class Main implements Callable<Integer> {
 
     enum Format { json, text }

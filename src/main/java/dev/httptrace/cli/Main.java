@@ -55,11 +55,11 @@ import picocli.CommandLine.Spec;
         sortOptions = false,
         usageHelpAutoWidth = true,
         description = {
-            "Prints every HTTP exchange crossing a network interface as one JSON line:",
-            "HTTP/1.x, and HTTP/2 and gRPC (one line per stream; h2c, and h2 inside TLS with --tls).",
+            "Prints every HTTP exchange crossing a network interface as one JSON line",
+            "(HTTP/1.x, and HTTP/2 and gRPC: one line per stream; h2c, and h2 inside TLS with --tls).",
             "It uses an eBPF socket filter: no proxy, no agent, no restart of the traced programs.",
-            "Needs root (or CAP_BPF, CAP_NET_ADMIN and CAP_NET_RAW) for live tracing;",
-            "--tls also CAP_PERFMON.",
+            "Live tracing needs root, or CAP_BPF, CAP_NET_ADMIN, CAP_NET_RAW and CAP_PERFMON",
+            "(the perf buffer, while kernel.perf_event_paranoid is above 0; --tls's uprobes always).",
             "",
             "Signals: Ctrl-C, Ctrl-\\, SIGTERM, SIGHUP (and SIGUSR1, SIGALRM, ...) stop a trace",
             "(live or -r): every record written, the summary, the exit code below.",
@@ -543,7 +543,10 @@ public final class Main implements Callable<Integer> {
         } catch (CaptureException e) {
             return fail(exitCode(e.reason()), e.getMessage());
         } catch (TlsSource.BadLibrary e) {
-            return fail(ExitCode.USAGE, e.getMessage());
+            // A bad option found late (the file had to be probed): the usage hint of any other.
+            return fail(ExitCode.USAGE, e.getMessage() + (jsonStats() ? "" : System.lineSeparator()
+                    + "(--tls-lib names a library or program that exports OpenSSL's SSL_read and SSL_write,"
+                    + " e.g. a libssl.so.3)" + System.lineSeparator() + "Try 'httptrace --help' for usage."));
         } finally {
             if (tlsSource != null) {
                 tlsSummary = tlsSource.summary();

@@ -530,6 +530,8 @@ class TlsIT {
             assertEquals(2, tracer.waitFor(60), String.join("\n", tracer.stderr()));
             assertTrue(tracer.stderr().contains("httptrace: --tls-lib " + zlib + ": " + zlib
                     + " does not export SSL_read and SSL_write"), String.join("\n", tracer.stderr()));
+            // A bad option found late gets the usage hint any other gets (issue 21).
+            assertTrue(tracer.stderr().contains("Try 'httptrace --help' for usage."), String.join("\n", tracer.stderr()));
             assertEquals(List.of(), tracer.stdout());
         }
     }

@@ -45,6 +45,7 @@ import java.util.stream.Collectors;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
@@ -102,8 +103,19 @@ public final class Main implements Callable<Integer> {
     CommandLine.Model.CommandSpec spec;
 
     @Option(names = {"-i", "--iface"}, paramLabel = "NAME",
-            description = "Interface to trace (default: all interfaces).")
+            description = "Interface to trace (default, or 'any': all interfaces). With --tls, TLS connections whose socket is routed on it.")
     String iface;
+
+    @Option(names = {"-D", "--list-interfaces"},
+            description = "List the interfaces -i takes (index, name, state), as tcpdump -D does, and exit.")
+    boolean listInterfaces;
+
+    @Parameters(paramLabel = "EXPRESSION", arity = "0..*",
+            description = "A tcpdump-style capture filter, translated to the kernel's --port and --host filters:"
+                    + " port, portrange, host, net (CIDR), tcp, and, or, parentheses, e.g. 'port 9090 and host 10.0.0.5'."
+                    + " Not supported (an error, never a wider filter): src, dst, not, other protocols,"
+                    + " 'or' between ports and hosts.")
+    List<String> expression = new ArrayList<>();
 
     @Option(names = {"-p", "--port"}, paramLabel = "PORT", split = ",",
             description = "Trace only connections with this port at either end; repeatable or comma-separated (default: all ports).")
@@ -238,7 +250,9 @@ public final class Main implements Callable<Integer> {
         cli.registerConverter(Long.class, Main::longNumber).registerConverter(Long.TYPE, Main::longNumber);
         cli.setParameterExceptionHandler((ex, a) -> {
             PrintWriter e = ex.getCommandLine().getErr();
-            e.println("httptrace: " + plain(ex.getMessage()));
+            String suggestion = ex instanceof CommandLine.UnmatchedArgumentException u && !u.getSuggestions().isEmpty()
+                    ? " (did you mean " + u.getSuggestions().getFirst() + "?)" : "";
+            e.println("httptrace: " + plain(ex.getMessage()) + suggestion);
             e.println("Try 'httptrace --help' for usage.");
             return ExitCode.USAGE;
         });
@@ -247,6 +261,9 @@ public final class Main implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (listInterfaces) {
+            return listInterfaces();
+        }
         validate();
         // Live: this host's interfaces by index. Offline: only what the file says (pcapng if_name);
         // an index in a capture file is a position in the file, not an interface of this host.
@@ -363,7 +380,43 @@ public final class Main implements Callable<Integer> {
         }
     }
 
+    /** -D: this host's interfaces by index, then 'any', on stdout. */
+    private int listInterfaces() {
+        try {
+            PrintWriter out = new PrintWriter(System.out, true);
+            for (NetworkInterface nif : NetworkInterface.networkInterfaces()
+                    .sorted(java.util.Comparator.comparingInt(NetworkInterface::getIndex)).toList()) {
+                List<String> state = new ArrayList<>();
+                if (nif.isUp()) state.add("Up");
+                if (nif.isLoopback()) state.add("Loopback");
+                if (nif.isVirtual()) state.add("Virtual");
+                out.println(nif.getIndex() + "." + nif.getName() + (state.isEmpty() ? "" : " [" + String.join(", ", state) + "]"));
+            }
+            out.println("any (all interfaces, as without -i)");
+            return ExitCode.OK;
+        } catch (SocketException e) {
+            return fail(ExitCode.FAILURE, "cannot list interfaces: " + e.getMessage());
+        }
+    }
+
     private void validate() {
+        if ("any".equals(iface)) {
+            iface = null; // tcpdump's name for all interfaces
+        }
+        if (!expression.isEmpty()) {
+            FilterExpression.Translation t;
+            try {
+                t = FilterExpression.translate(expression);
+            } catch (FilterExpression.Unsupported e) {
+                throw new ParameterException(spec.commandLine(), "filter expression: " + e.getMessage());
+            }
+            if (!t.ports().isEmpty() && !ports.isEmpty() || !t.hosts().isEmpty() && !hosts.isEmpty()) {
+                throw new ParameterException(spec.commandLine(),
+                        "filter expression: give ports (hosts) either with -p (--host) or in the expression, not both");
+            }
+            ports.addAll(t.ports());
+            hosts.addAll(t.hosts());
+        }
         for (int port : ports) {
             if (port < 1 || port > 65535) {
                 throw new ParameterException(spec.commandLine(), "invalid port " + port + " (1 to 65535)");

@@ -275,7 +275,37 @@ int ht_attach(struct ht_tracer *ht, const char *ifname, char *err, size_t errlen
 	unsigned int ifindex = 0;
 	int ret;
 
-	if (ifname && ifname[0]) {
+	if (ifname && strchr(ifname, ',')) {
+		/* Several interfaces: bound to none, the filter keeps only theirs. */
+		char names[HT_MAX_IFACES * (IF_NAMESIZE + 1)];
+		char *save = NULL;
+		int n = 0;
+
+		if (strlen(ifname) >= sizeof(names)) {
+			set_err(err, errlen, "at most %d interfaces", HT_MAX_IFACES);
+			return -EINVAL;
+		}
+		strcpy(names, ifname);
+		for (char *name = strtok_r(names, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
+			__u32 index = if_nametoindex(name);
+			__u8 yes = 1;
+
+			if (!index) {
+				set_err(err, errlen, "no interface named '%s'", name);
+				return -ENODEV;
+			}
+			if (++n > HT_MAX_IFACES) {
+				set_err(err, errlen, "at most %d interfaces", HT_MAX_IFACES);
+				return -EINVAL;
+			}
+			ret = bpf_map__update_elem(ht->skel->maps.ifaces, &index, sizeof(index), &yes, sizeof(yes), BPF_ANY);
+			if (ret) {
+				set_err(err, errlen, "cannot set interface %s: %s", name, strerror(-ret));
+				return ret;
+			}
+		}
+		ht->skel->bss->filter_ifaces = 1;
+	} else if (ifname && ifname[0]) {
 		ifindex = if_nametoindex(ifname);
 		if (!ifindex) {
 			set_err(err, errlen, "no interface named '%s'", ifname);

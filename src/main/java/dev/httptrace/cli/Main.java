@@ -102,8 +102,11 @@ public final class Main implements Callable<Integer> {
     @Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = {"-i", "--iface"}, paramLabel = "NAME",
-            description = "Interface to trace (default, or 'any': all interfaces). With --tls, TLS connections whose socket is routed on it.")
+    @Option(names = {"-i", "--iface"}, paramLabel = "NAME", split = ",",
+            description = "Interface to trace (default, or 'any': all interfaces); repeatable or comma-separated, up to 16."
+                    + " With --tls, the TLS connections whose socket is routed on it.")
+    List<String> ifaces = new ArrayList<>();
+    /** The interfaces asked for, comma-separated as the shim takes them; null: all. Set in validate(). */
     String iface;
 
     @Option(names = {"-D", "--list-interfaces"},
@@ -400,8 +403,11 @@ public final class Main implements Callable<Integer> {
     }
 
     private void validate() {
-        if ("any".equals(iface)) {
-            iface = null; // tcpdump's name for all interfaces
+        // 'any' is tcpdump's name for all interfaces.
+        List<String> named = ifaces.stream().distinct().toList();
+        iface = named.isEmpty() || named.contains("any") ? null : String.join(",", named);
+        if (named.size() > 16) {
+            throw new ParameterException(spec.commandLine(), "at most 16 interfaces");
         }
         if (!expression.isEmpty()) {
             FilterExpression.Translation t;
@@ -525,9 +531,11 @@ public final class Main implements Callable<Integer> {
     private int traceLive(Tracer tracer, Consumer<Segment> segments, ExchangeLimit limit, Flushable writer) {
         if (iface != null) {
             try {
-                if (NetworkInterface.getByName(iface) == null) {
-                    return fail(ExitCode.NO_SUCH_INTERFACE, "no interface named '" + iface + "' (interfaces: "
-                            + interfaceList() + ")");
+                for (String name : iface.split(",")) {
+                    if (NetworkInterface.getByName(name) == null) {
+                        return fail(ExitCode.NO_SUCH_INTERFACE, "no interface named '" + name + "' (interfaces: "
+                                + interfaceList() + ")");
+                    }
                 }
             } catch (SocketException e) {
                 return fail(ExitCode.FAILURE, "cannot list interfaces: " + e.getMessage());
@@ -550,7 +558,7 @@ public final class Main implements Callable<Integer> {
             tracer.captureWholeHttp2(c -> capture.captureWhole(c.address(0), c.port(0), c.address(1), c.port(1)));
             capture.attach(iface);
             if (tls) {
-                tlsSource = TlsSource.start(tracer, capture, perfPages, ports, hostFilter, ifindex(iface), tlsLibs,
+                tlsSource = TlsSource.start(tracer, capture, perfPages, ports, hostFilter, ifindexes(iface), tlsLibs,
                         line -> info("tls: " + line));
             }
             if (tls && pcapFile != null) {
@@ -699,20 +707,24 @@ public final class Main implements Callable<Integer> {
         };
     }
 
-    /** The index of interface {@code name}, 0 for none (all interfaces). */
-    private static int ifindex(String name) throws CaptureException {
-        if (name == null) {
-            return 0;
+    /** The indexes of the interfaces {@code names} (comma-separated), empty for null (all interfaces). */
+    private static Set<Integer> ifindexes(String names) throws CaptureException {
+        if (names == null) {
+            return Set.of();
         }
-        try {
-            NetworkInterface nif = NetworkInterface.getByName(name);
-            if (nif == null) {
-                throw new CaptureException(CaptureException.Reason.NO_SUCH_INTERFACE, "no interface named '" + name + "'");
+        Set<Integer> out = new java.util.HashSet<>();
+        for (String name : names.split(",")) {
+            try {
+                NetworkInterface nif = NetworkInterface.getByName(name);
+                if (nif == null) {
+                    throw new CaptureException(CaptureException.Reason.NO_SUCH_INTERFACE, "no interface named '" + name + "'");
+                }
+                out.add(nif.getIndex());
+            } catch (SocketException e) {
+                throw new CaptureException(CaptureException.Reason.OTHER, "cannot list interfaces: " + e.getMessage());
             }
-            return nif.getIndex();
-        } catch (SocketException e) {
-            throw new CaptureException(CaptureException.Reason.OTHER, "cannot list interfaces: " + e.getMessage());
         }
+        return out;
     }
 
     /** Length of this host's longest interface name (the -f text column), 0 when they cannot be listed. */

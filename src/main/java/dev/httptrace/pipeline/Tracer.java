@@ -159,11 +159,11 @@ public final class Tracer {
 
     /**
      * The TLS source's streams get the interface of their socket's route from {@code routes}; with
-     * {@code onlyIfindex} (not 0: --iface) only streams routed on that interface are traced. Call
-     * after {@link #traceTls}.
+     * {@code wanted} (not null: --iface) only streams routed on one of those interfaces are traced.
+     * Call after {@link #traceTls}.
      */
-    public void routeTls(dev.httptrace.tls.SocketRoutes routes, int onlyIfindex) {
-        tls.routeBy(routes, onlyIfindex);
+    public void routeTls(dev.httptrace.tls.SocketRoutes routes, java.util.function.IntPredicate wanted) {
+        tls.routeBy(routes, wanted);
     }
 
     /** Hot path of the TLS source: one record of the uprobes, in the order read. */

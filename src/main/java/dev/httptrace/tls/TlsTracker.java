@@ -120,8 +120,8 @@ public final class TlsTracker {
     private long latestTimestamp;
     /** The interface of each stream's socket; null: not known (ifindex 0). */
     private SocketRoutes routes;
-    /** --iface: only streams whose socket's route uses this interface; 0: any. */
-    private int onlyIfindex;
+    /** --iface: the interfaces whose streams are kept (by their socket's route); null: any. */
+    private java.util.function.IntPredicate wanted;
 
     /**
      * @param filter   --port/--host: a stream whose socket fails it is left out (null: keep all);
@@ -146,13 +146,14 @@ public final class TlsTracker {
     public Counters counters() { return counters; }
 
     /**
-     * Gives each stream the interface of its socket's route, and with {@code onlyIfindex} (not 0)
-     * leaves out, like the --port/--host filter, every stream whose socket is not routed on that
-     * interface or cannot be told (unknown socket, unknown route): never more than asked.
+     * Gives each stream the interface of its socket's route, and with {@code wanted} (not null)
+     * leaves out, like the --port/--host filter, every stream whose socket is not routed on one
+     * of those interfaces or cannot be told (unknown socket, unknown route, ifindex 0): never
+     * more than asked.
      */
-    public void routeBy(SocketRoutes routes, int onlyIfindex) {
+    public void routeBy(SocketRoutes routes, java.util.function.IntPredicate wanted) {
         this.routes = routes;
-        this.onlyIfindex = onlyIfindex;
+        this.wanted = wanted;
     }
 
     /** Streams open now. */
@@ -248,7 +249,7 @@ public final class TlsTracker {
         if (!r.socketKnown()) counters.unknownSockets++;
         int ifindex = routes == null || !r.socketKnown() ? 0 : routes.ifindex(s.localAddress, s.remoteAddress);
         if (filter != null && (!r.socketKnown() || !filter.accepts(segment(s, 0, 0, 0, Segment.ACK, 1, NO_BYTES, 0, 0, 0)))
-                || onlyIfindex != 0 && ifindex != onlyIfindex) {
+                || wanted != null && (ifindex == 0 || !wanted.test(ifindex))) {
             s.filtered = true;
             kernel.mute(id.pid(), id.ssl(), r.serial());
             return s;

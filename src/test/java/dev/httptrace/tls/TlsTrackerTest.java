@@ -204,7 +204,7 @@ class TlsTrackerTest {
         SocketRoutes routes = (local, remote) -> 7;
         Tracer all = new Tracer(exchanges::add, Tracer.Settings.defaults());
         all.traceTls(null, kernel);
-        all.routeTls(routes, 0);
+        all.routeTls(routes, null);
         all.accept(call(1_000, CLIENT, true, 0, 0, REQUEST, 40000, 443));
         all.accept(call(2_000, CLIENT, false, 0, REQUEST.length(), RESPONSE, 40000, 443));
         all.finish();
@@ -213,7 +213,7 @@ class TlsTrackerTest {
         exchanges.clear();
         Tracer onlyLo = new Tracer(exchanges::add, Tracer.Settings.defaults());
         onlyLo.traceTls(null, kernel);
-        onlyLo.routeTls((local, remote) -> 1, 9); // -i names interface 9; these sockets use 1
+        onlyLo.routeTls((local, remote) -> 1, i -> i == 9); // -i names interface 9; these sockets use 1
         onlyLo.accept(call(1_000, CLIENT, true, 0, 0, REQUEST, 40000, 443));
         onlyLo.accept(call(2_000, CLIENT, false, 0, REQUEST.length(), RESPONSE, 40000, 443));
         onlyLo.accept(call(3_000, SERVER, true, 0, 0, REQUEST, 0, 0)); // socket unknown: cannot be on it
@@ -224,7 +224,7 @@ class TlsTrackerTest {
 
         Tracer onIt = new Tracer(exchanges::add, Tracer.Settings.defaults());
         onIt.traceTls(null, kernel);
-        onIt.routeTls((local, remote) -> 9, 9);
+        onIt.routeTls((local, remote) -> 9, i -> i == 9);
         onIt.accept(call(1_000, CLIENT, true, 0, 0, REQUEST, 40000, 443));
         onIt.accept(call(2_000, CLIENT, false, 0, REQUEST.length(), RESPONSE, 40000, 443));
         onIt.finish();

@@ -57,13 +57,14 @@ import picocli.CommandLine.Spec;
         usageHelpAutoWidth = true,
         description = {
             "Prints every HTTP exchange crossing a network interface as one JSON line",
-            "(HTTP/1.x, and HTTP/2 and gRPC: one line per stream; h2c, and h2 inside TLS with --tls).",
-            "It uses an eBPF socket filter: no proxy, no agent, no restart of the traced programs.",
-            "Live tracing needs root, or CAP_BPF, CAP_NET_ADMIN, CAP_NET_RAW and CAP_PERFMON",
-            "(the perf buffer, while kernel.perf_event_paranoid is above 0; --tls's uprobes always).",
+            "(HTTP/1.x, and HTTP/2 and gRPC: one line per stream; h2c, and h2 inside TLS",
+            "with --tls). It uses an eBPF socket filter: no proxy, no agent, no restart of",
+            "the traced programs. Live tracing needs root, or CAP_BPF, CAP_NET_ADMIN,",
+            "CAP_NET_RAW and CAP_PERFMON (the perf buffer, while kernel.perf_event_paranoid",
+            "is above 0; --tls: always).",
             "",
-            "Signals: Ctrl-C, Ctrl-\\, SIGTERM, SIGHUP (and SIGUSR1, SIGALRM, ...) stop a trace",
-            "(live or -r): every record written, the summary, the exit code below.",
+            "Signals: Ctrl-C, Ctrl-\\, SIGTERM, SIGHUP (and SIGUSR1, SIGALRM, ...) stop",
+            "a trace (live or -r): every record written, the summary, the exit code below.",
             "",
             "Output: one JSON object per exchange. The fields are described in",
             "share/doc/httptrace/README.md and the JSON Schema is",
@@ -79,8 +80,8 @@ import picocli.CommandLine.Spec;
             " 5:BPF refused or unavailable",
             " 6:unreadable capture file",
             " 7:cannot write the -o/-w file",
-            " 8:--fail-on: a status asked for was seen (decided when the run ends, however it ends)",
-            " 9:--expect: too few exchanges (likewise)"},
+            " 8:--fail-on: a status asked for was seen",
+            " 9:--expect: too few exchanges (8 and 9: decided when the run ends, however it ends)"},
         footerHeading = "%nExamples:%n",
         footer = {
             "  sudo httptrace -i eth0 | jq 'select(.http.response.status_code >= 500)'",
@@ -89,8 +90,8 @@ import picocli.CommandLine.Spec;
             "  httptrace -r capture.pcap -f text          # offline, from tcpdump -w",
             "  sudo httptrace -i lo --host 10.0.0.0/8 --status 5xx --headers all",
             "  sudo httptrace -i lo -p 8080 -d 60s --fail-on 5xx --expect 1 -w t.pcapng",
-            "  sudo httptrace --tls -p 443                # https too, from OpenSSL's plaintext",
-            "  sudo httptrace -p 50051 | jq -c '[.rpc.method, .rpc.grpc.status_code]'  # gRPC"})
+            "  sudo httptrace --tls -p 443                # https too (OpenSSL's plaintext)",
+            "  sudo httptrace -p 50051 | jq -c '[.rpc.method, .rpc.grpc.status_code]' # gRPC"})
 public final class Main implements Callable<Integer> {
 
     enum Format { json, text }

@@ -9,14 +9,15 @@
 #   mvn package also writes target/doc/httptrace.adoc and httptrace.bash from the picocli
 #     model (picocli-codegen) --asciidoctor--> build/httptrace.1
 #
-#   make install PREFIX=/usr/local DESTDIR=   launcher, jar, man page, bash/zsh completion
-#   (bin/httptrace, lib/httptrace/, share/man/man1/httptrace.1, share/bash-completion/completions/httptrace)
+#   make install PREFIX=/usr/local DESTDIR=   launcher, jar, man page, bash/zsh completion, schema, README
+#   (bin/httptrace, lib/httptrace/, share/man/man1/httptrace.1, share/bash-completion/completions/httptrace,
+#   share/httptrace/httptrace-exchange-v1.schema.json, share/doc/httptrace/README.md); make uninstall removes them
 
 BUILD := build
 LIB := $(BUILD)/native/libhttptrace.so
 JAR := target/httptrace.jar
 MAN := $(BUILD)/httptrace.1
-COMPLETION := target/doc/httptrace.bash
+COMPLETION := $(BUILD)/httptrace.bash
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 
 # A JDK >= 22 (FFM); scripts/find-jdk explains itself when there is none.
@@ -37,7 +38,7 @@ CLANG_BPF_SYS_INCLUDES = $(shell clang -v -E - </dev/null 2>&1 \
 
 JAVA_SOURCES := $(shell find src/main -type f -not -path 'src/main/c/*')
 
-.PHONY: all deps native jar doc install test fuzz bench jmh clean
+.PHONY: all deps native jar doc install uninstall test fuzz bench jmh clean
 
 all: jar doc
 
@@ -75,13 +76,19 @@ $(JAR): $(LIB) pom.xml $(JAVA_SOURCES) $(GIT_REF)
 	$(JDK_CHECK)
 	$(MVN) -DskipTests package
 
-# The man page and completion script come out of the same 'mvn package' as the jar.
-$(COMPLETION) target/doc/httptrace.adoc: $(JAR)
+# The man page and completion script come out of the same 'mvn package' as the jar; the
+# completion gets what picocli's model cannot say (file names, interfaces, users) appended.
+target/doc/httptrace.bash target/doc/httptrace.adoc: $(JAR)
+
+$(COMPLETION): target/doc/httptrace.bash src/main/completion/httptrace-extra.bash
+	cat $^ > $@
 
 doc: $(MAN) $(COMPLETION)
 
+# The footer's left part is "httptrace VERSION" alone: with the commit too it ran into the date.
+VERSION := $(shell sed -n '0,/^  <version>/s|^  <version>\(.*\)</version>|\1|p' pom.xml)
 $(MAN): target/doc/httptrace.adoc
-	asciidoctor -b manpage -o $@ $<
+	asciidoctor -b manpage -a mansource="httptrace $(VERSION)" -a manmanual="httptrace manual" -o $@ $<
 
 # Installed, the launcher finds the jar in ../lib/httptrace beside it and never builds.
 PREFIX ?= /usr/local
@@ -90,15 +97,27 @@ BINDIR := $(DESTDIR)$(PREFIX)/bin
 LIBDIR := $(DESTDIR)$(PREFIX)/lib/httptrace
 MANDIR := $(DESTDIR)$(PREFIX)/share/man/man1
 BASHCOMPDIR := $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+SHAREDIR := $(DESTDIR)$(PREFIX)/share/httptrace
+DOCDIR := $(DESTDIR)$(PREFIX)/share/doc/httptrace
+SCHEMA := src/main/resources/schema/httptrace-exchange-v1.schema.json
 
 install: $(JAR) $(MAN) $(COMPLETION)
-	install -d $(BINDIR) $(LIBDIR) $(MANDIR) $(BASHCOMPDIR)
+	install -d $(BINDIR) $(LIBDIR) $(MANDIR) $(BASHCOMPDIR) $(SHAREDIR) $(DOCDIR)
 	install -m 755 httptrace $(BINDIR)/httptrace
 	install -m 644 $(JAR) $(LIBDIR)/httptrace.jar
 	install -m 755 scripts/find-jdk $(LIBDIR)/find-jdk
 	install -m 644 $(MAN) $(MANDIR)/httptrace.1
 	# picocli's script serves bash, and zsh when sourced (it turns on bashcompinit itself).
 	install -m 644 $(COMPLETION) $(BASHCOMPDIR)/httptrace
+	# What --help and the man page point to: the record's JSON Schema and the README.
+	install -m 644 $(SCHEMA) $(SHAREDIR)/httptrace-exchange-v1.schema.json
+	install -m 644 README.md $(DOCDIR)/README.md
+
+# Removes exactly what install put there (same PREFIX and DESTDIR), and the directories of its own.
+uninstall:
+	rm -f $(BINDIR)/httptrace $(LIBDIR)/httptrace.jar $(LIBDIR)/find-jdk $(MANDIR)/httptrace.1 \
+		$(BASHCOMPDIR)/httptrace $(SHAREDIR)/httptrace-exchange-v1.schema.json $(DOCDIR)/README.md
+	-rmdir $(LIBDIR) $(SHAREDIR) $(DOCDIR) 2>/dev/null
 
 # Unit tests (the fuzz tests replay their corpus), then the jar, then the live tests
 # (root + eBPF) against it, then a short coverage-guided fuzzing run of each fuzz test.

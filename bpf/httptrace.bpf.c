@@ -44,6 +44,19 @@ struct {
  */
 volatile __u8 filter_hosts = 0;
 
+/*
+ * Several -i: the socket is bound to no interface and only these ifindexes are kept, set
+ * by ht_attach with filter_ifaces (not in .rodata: set after load). One -i binds instead.
+ */
+volatile __u8 filter_ifaces = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, HT_MAX_IFACES);
+	__type(key, __u32);
+	__type(value, __u8);
+} ifaces SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(max_entries, HT_MAX_HOSTS);
@@ -425,6 +438,12 @@ int httptrace_filter(struct __sk_buff *skb)
 	__u16 proto = bpf_ntohs(skb->protocol);
 	__u8 first, next_header;
 
+	if (filter_ifaces) {
+		__u32 ifindex = skb->ifindex;
+
+		if (!bpf_map_lookup_elem(&ifaces, &ifindex))
+			return 0; /* an interface not asked for: not even counted */
+	}
 	count(HT_CNT_PACKETS);
 
 	/* On loopback every packet is seen twice; keep the incoming copy. */

@@ -15,6 +15,8 @@
 #define HT_MAX_PORTS 64
 /* Most host addresses / CIDR prefixes the kernel filter can be given. */
 #define HT_MAX_HOSTS 64
+/* Most interfaces given with several -i (one -i binds the socket instead). */
+#define HT_MAX_IFACES 16
 
 /* Kernel-side counters (per-CPU array map "counters"), indexes. */
 enum ht_counter {

@@ -11,6 +11,12 @@
 #include <stdint.h>
 #include <bpf/libbpf.h>
 
+/*
+ * How the permission messages end (exit 3): what live tracing needs, named in full. CAP_PERFMON
+ * for the perf buffers (while kernel.perf_event_paranoid is above 0) and --tls's uprobes.
+ */
+#define HT_NEEDS "run as root, or with CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN and CAP_NET_RAW"
+
 struct batch_reader {
 	struct perf_buffer *pb;
 	size_t ring_bytes;

@@ -173,8 +173,8 @@ struct ht_tracer *ht_open(uint32_t snaplen, const uint16_t *ports, int nports,
 		*errnum = -ret;
 		verifier_tail(log, sizeof(log), 6);
 		if (-ret == EPERM)
-			set_err(err, errlen, "loading the BPF program was refused (%s): run as root "
-				"or with CAP_BPF and CAP_NET_ADMIN", strerror(-ret));
+			set_err(err, errlen, "loading the BPF program was refused (%s): " HT_NEEDS,
+				strerror(-ret));
 		else
 			set_err(err, errlen, "the kernel refused the BPF program (errno %d, %s); "
 				"the verifier's last lines:\n%s", -ret, strerror(-ret), log);
@@ -197,7 +197,9 @@ struct ht_tracer *ht_open(uint32_t snaplen, const uint16_t *ports, int nports,
 	ret = batch_reader_open(&ht->rb, bpf_map__fd(ht->skel->maps.events), perf_pages, 4, event_len);
 	if (ret) {
 		*errnum = -ret;
-		set_err(err, errlen, "cannot open the perf buffer: %s", strerror(-ret));
+		set_err(err, errlen, "cannot open the perf buffer (%s)%s", strerror(-ret),
+			-ret == EPERM || -ret == EACCES ? ": it needs CAP_PERFMON while "
+			"kernel.perf_event_paranoid is above 0; " HT_NEEDS : "");
 		goto fail;
 	}
 	return ht;
@@ -273,7 +275,37 @@ int ht_attach(struct ht_tracer *ht, const char *ifname, char *err, size_t errlen
 	unsigned int ifindex = 0;
 	int ret;
 
-	if (ifname && ifname[0]) {
+	if (ifname && strchr(ifname, ',')) {
+		/* Several interfaces: bound to none, the filter keeps only theirs. */
+		char names[HT_MAX_IFACES * (IF_NAMESIZE + 1)];
+		char *save = NULL;
+		int n = 0;
+
+		if (strlen(ifname) >= sizeof(names)) {
+			set_err(err, errlen, "at most %d interfaces", HT_MAX_IFACES);
+			return -EINVAL;
+		}
+		strcpy(names, ifname);
+		for (char *name = strtok_r(names, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
+			__u32 index = if_nametoindex(name);
+			__u8 yes = 1;
+
+			if (!index) {
+				set_err(err, errlen, "no interface named '%s'", name);
+				return -ENODEV;
+			}
+			if (++n > HT_MAX_IFACES) {
+				set_err(err, errlen, "at most %d interfaces", HT_MAX_IFACES);
+				return -EINVAL;
+			}
+			ret = bpf_map__update_elem(ht->skel->maps.ifaces, &index, sizeof(index), &yes, sizeof(yes), BPF_ANY);
+			if (ret) {
+				set_err(err, errlen, "cannot set interface %s: %s", name, strerror(-ret));
+				return ret;
+			}
+		}
+		ht->skel->bss->filter_ifaces = 1;
+	} else if (ifname && ifname[0]) {
 		ifindex = if_nametoindex(ifname);
 		if (!ifindex) {
 			set_err(err, errlen, "no interface named '%s'", ifname);
@@ -284,8 +316,8 @@ int ht_attach(struct ht_tracer *ht, const char *ifname, char *err, size_t errlen
 	ht->sock = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
 	if (ht->sock < 0) {
 		ret = -errno;
-		set_err(err, errlen, "cannot open a raw packet socket (%s): run as root or with "
-			"CAP_NET_RAW", strerror(errno));
+		set_err(err, errlen, "cannot open a raw packet socket (%s)%s", strerror(errno),
+			errno == EPERM || errno == EACCES ? ": it needs CAP_NET_RAW; " HT_NEEDS : "");
 		return ret;
 	}
 	if (setsockopt(ht->sock, SOL_SOCKET, SO_ATTACH_BPF, &prog_fd, sizeof(prog_fd))) {

@@ -81,6 +81,8 @@ int ht_add_host(struct ht_tracer *ht, int family, const uint8_t *addr, int prefi
 		char *err, size_t errlen);
 
 /* Opens a raw AF_PACKET socket on ifname ("" = every interface) and attaches the filter. */
+/* ifname: one interface (the socket is bound to it), several separated by commas (up to
+ * HT_MAX_IFACES: bound to none, the filter keeps theirs), or "" for all. */
 int ht_attach(struct ht_tracer *ht, const char *ifname, char *err, size_t errlen);
 
 /*

@@ -88,8 +88,8 @@ struct ht_tls *ht_tls_open(uint32_t perf_pages, char *err, size_t errlen, int *e
 	t->skel = tls_bpf__open_and_load();
 	if (!t->skel) {
 		*errnum = errno;
-		set_err(err, errlen, "cannot load the TLS probes (%s)%s", strerror(errno),
-			errno == EPERM ? ": run as root or with CAP_BPF and CAP_PERFMON" : "");
+		set_err(err, errlen, "--tls: cannot load the TLS probes (%s)%s", strerror(errno),
+			errno == EPERM ? ": uprobes need CAP_PERFMON and CAP_BPF; " HT_NEEDS : "");
 		goto fail;
 	}
 	/* Only these two are attached here: the uprobes wait for a library (ht_tls_attach). */

@@ -8,7 +8,7 @@ public final class ExitCode {
     public static final int FAILURE = 1;
     /** Bad options: usage printed. */
     public static final int USAGE = 2;
-    /** Not root / missing CAP_BPF, CAP_NET_ADMIN or CAP_NET_RAW. */
+    /** Not root / missing CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN or CAP_NET_RAW. */
     public static final int PERMISSION = 3;
     /** The interface given with --iface does not exist. */
     public static final int NO_SUCH_INTERFACE = 4;

@@ -49,6 +49,7 @@ import java.util.stream.Collectors;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
@@ -59,10 +60,36 @@ import picocli.CommandLine.Spec;
         sortOptions = false,
         usageHelpAutoWidth = true,
         description = {
-            "Prints every HTTP exchange crossing a network interface as one JSON line:",
-            "HTTP/1.x, and HTTP/2 and gRPC (one line per stream; h2c, and h2 inside TLS with --tls).",
-            "It uses an eBPF socket filter: no proxy, no agent, no restart of the traced programs.",
-            "Needs root (or CAP_BPF, CAP_NET_ADMIN and CAP_NET_RAW) for live tracing."},
+            "Prints every HTTP exchange crossing a network interface as one JSON line",
+            "(HTTP/1.x, and HTTP/2 and gRPC: one line per stream; h2c, and h2 inside TLS",
+            "with --tls). It uses an eBPF socket filter: no proxy, no agent, no restart of",
+            "the traced programs. Live tracing needs root, or CAP_BPF, CAP_NET_ADMIN,",
+            "CAP_NET_RAW and CAP_PERFMON (the perf buffer, while kernel.perf_event_paranoid",
+            "is above 0; --tls: always).",
+            "",
+            "Signals: Ctrl-C, Ctrl-\\, SIGTERM, SIGHUP (and SIGUSR1, SIGALRM, ...) stop",
+            "a trace (live or -r): every record written, the summary, the exit code below.",
+            "",
+            "Output: one JSON object per exchange. The fields are described in",
+            "share/doc/httptrace/README.md and the JSON Schema is",
+            "share/httptrace/httptrace-exchange-v1.schema.json, under the install prefix",
+            "(/usr/local unless chosen otherwise)."},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {
+            " 0:done",
+            " 1:failure",
+            " 2:bad options",
+            " 3:no permission",
+            " 4:no such interface",
+            " 5:BPF refused or unavailable",
+            " 6:unreadable capture file",
+            " 7:cannot write the -o/-w file",
+            " 8:--fail-on: a status asked for was seen",
+            " 9:--expect: too few exchanges (8 and 9: decided when the run ends, however it ends)",
+            "10:--kafka: no broker answered (at start, before tracing)",
+            "11:--kafka: no such topic (at start)",
+            "12:--kafka: credentials refused (at start)",
+            "13:--kafka: a record was not delivered"},
         footerHeading = "%nExamples:%n",
         footer = {
             "  sudo httptrace -i eth0 | jq 'select(.http.response.status_code >= 500)'",
@@ -71,20 +98,8 @@ import picocli.CommandLine.Spec;
             "  httptrace -r capture.pcap -f text          # offline, from tcpdump -w",
             "  sudo httptrace -i lo --host 10.0.0.0/8 --status 5xx --headers all",
             "  sudo httptrace -i lo -p 8080 -d 60s --fail-on 5xx --expect 1 -w t.pcapng",
-            "  sudo httptrace --tls -p 443                # https too, from OpenSSL's plaintext",
-            "  sudo httptrace -p 50051 | jq -c .rpc         # gRPC: service, method, status",
-            "",
-            "Exit codes: 0 done, 1 failure, 2 bad options, 3 no permission,",
-            "  4 no such interface, 5 BPF refused or unavailable,",
-            "  6 unreadable capture file, 7 cannot write the -o/-w file,",
-            "  8 --fail-on: a status asked for was seen, 9 --expect: too few exchanges.",
-            "  8 and 9 are decided when the run ends, however it ends.",
-            "  With --kafka: 10 no broker answered, 11 no such topic, 12 credentials refused",
-            "  (all three at start, before tracing), 13 a record was not delivered.",
-            "Signals: Ctrl-C, Ctrl-\\, SIGTERM, SIGHUP (and SIGUSR1, SIGALRM, ...) stop",
-            "  a trace (live or -r): every record written, the summary, the exit code above.",
-            "Output: one JSON object per exchange, schema in README.md and in",
-            "  src/main/resources/schema/httptrace-exchange-v1.schema.json"})
+            "  sudo httptrace --tls -p 443                # https too (OpenSSL's plaintext)",
+            "  sudo httptrace -p 50051 | jq -c '[.rpc.method, .rpc.grpc.status_code]' # gRPC"})
 public final class Main implements Callable<Integer> {
 
     enum Format { json, text }
@@ -96,9 +111,23 @@ public final class Main implements Callable<Integer> {
     @Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = {"-i", "--iface"}, paramLabel = "NAME",
-            description = "Interface to trace (default: all interfaces).")
+    @Option(names = {"-i", "--iface"}, paramLabel = "NAME", split = ",",
+            description = "Interface to trace (default, or 'any': all interfaces); repeatable or comma-separated, up to 16."
+                    + " With --tls, the TLS connections whose socket is routed on it.")
+    List<String> ifaces = new ArrayList<>();
+    /** The interfaces asked for, comma-separated as the shim takes them; null: all. Set in validate(). */
     String iface;
+
+    @Option(names = {"-D", "--list-interfaces"},
+            description = "List the interfaces -i takes (index, name, state), as tcpdump -D does, and exit.")
+    boolean listInterfaces;
+
+    @Parameters(paramLabel = "EXPRESSION", arity = "0..*",
+            description = "A tcpdump-style capture filter, translated to the kernel's --port and --host filters:"
+                    + " port, portrange, host, net (CIDR), tcp, and, or, parentheses, e.g. 'port 9090 and host 10.0.0.5'."
+                    + " Not supported (an error, never a wider filter): src, dst, not, other protocols,"
+                    + " 'or' between ports and hosts.")
+    List<String> expression = new ArrayList<>();
 
     @Option(names = {"-p", "--port"}, paramLabel = "PORT", split = ",",
             description = "Trace only connections with this port at either end; repeatable or comma-separated (default: all ports).")
@@ -259,7 +288,9 @@ public final class Main implements Callable<Integer> {
         cli.registerConverter(Long.class, Main::longNumber).registerConverter(Long.TYPE, Main::longNumber);
         cli.setParameterExceptionHandler((ex, a) -> {
             PrintWriter e = ex.getCommandLine().getErr();
-            e.println("httptrace: " + plain(ex.getMessage()));
+            String suggestion = ex instanceof CommandLine.UnmatchedArgumentException u && !u.getSuggestions().isEmpty()
+                    ? " (did you mean " + u.getSuggestions().getFirst() + "?)" : "";
+            e.println("httptrace: " + plain(ex.getMessage()) + suggestion);
             e.println("Try 'httptrace --help' for usage.");
             return ExitCode.USAGE;
         });
@@ -268,6 +299,9 @@ public final class Main implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (listInterfaces) {
+            return listInterfaces();
+        }
         validate();
         // Live: this host's interfaces by index. Offline: only what the file says (pcapng if_name);
         // an index in a capture file is a position in the file, not an interface of this host.
@@ -291,7 +325,8 @@ public final class Main implements Callable<Integer> {
         var writer = switch (format) {
             case json -> new JsonLinesWriter(out, outputOptions);
             case text -> new TextWriter(out, outputOptions, color == When.always
-                    || (color == When.auto && outputFile == null && Terminal.colourByDefault()));
+                    || (color == When.auto && outputFile == null && Terminal.colourByDefault()),
+                    readFile != null ? TextWriter.MIN_IFACE_WIDTH : longestInterfaceName());
         };
         KafkaExport export = null;
         ExchangeSink records = writer;
@@ -430,7 +465,46 @@ public final class Main implements Callable<Integer> {
         }
     }
 
+    /** -D: this host's interfaces by index, then 'any', on stdout. */
+    private int listInterfaces() {
+        try {
+            PrintWriter out = new PrintWriter(System.out, true);
+            for (NetworkInterface nif : NetworkInterface.networkInterfaces()
+                    .sorted(java.util.Comparator.comparingInt(NetworkInterface::getIndex)).toList()) {
+                List<String> state = new ArrayList<>();
+                if (nif.isUp()) state.add("Up");
+                if (nif.isLoopback()) state.add("Loopback");
+                if (nif.isVirtual()) state.add("Virtual");
+                out.println(nif.getIndex() + "." + nif.getName() + (state.isEmpty() ? "" : " [" + String.join(", ", state) + "]"));
+            }
+            out.println("any (all interfaces, as without -i)");
+            return ExitCode.OK;
+        } catch (SocketException e) {
+            return fail(ExitCode.FAILURE, "cannot list interfaces: " + e.getMessage());
+        }
+    }
+
     private void validate() {
+        // 'any' is tcpdump's name for all interfaces.
+        List<String> named = ifaces.stream().distinct().toList();
+        iface = named.isEmpty() || named.contains("any") ? null : String.join(",", named);
+        if (named.size() > 16) {
+            throw new ParameterException(spec.commandLine(), "at most 16 interfaces");
+        }
+        if (!expression.isEmpty()) {
+            FilterExpression.Translation t;
+            try {
+                t = FilterExpression.translate(expression);
+            } catch (FilterExpression.Unsupported e) {
+                throw new ParameterException(spec.commandLine(), "filter expression: " + e.getMessage());
+            }
+            if (!t.ports().isEmpty() && !ports.isEmpty() || !t.hosts().isEmpty() && !hosts.isEmpty()) {
+                throw new ParameterException(spec.commandLine(),
+                        "filter expression: give ports (hosts) either with -p (--host) or in the expression, not both");
+            }
+            ports.addAll(t.ports());
+            hosts.addAll(t.hosts());
+        }
         for (int port : ports) {
             if (port < 1 || port > 65535) {
                 throw new ParameterException(spec.commandLine(), "invalid port " + port + " (1 to 65535)");
@@ -550,9 +624,11 @@ public final class Main implements Callable<Integer> {
     private int traceLive(Tracer tracer, Consumer<Segment> segments, ExchangeLimit limit, Flushable writer) {
         if (iface != null) {
             try {
-                if (NetworkInterface.getByName(iface) == null) {
-                    return fail(ExitCode.NO_SUCH_INTERFACE, "no interface named '" + iface + "' (interfaces: "
-                            + interfaceList() + ")");
+                for (String name : iface.split(",")) {
+                    if (NetworkInterface.getByName(name) == null) {
+                        return fail(ExitCode.NO_SUCH_INTERFACE, "no interface named '" + name + "' (interfaces: "
+                                + interfaceList() + ")");
+                    }
                 }
             } catch (SocketException e) {
                 return fail(ExitCode.FAILURE, "cannot list interfaces: " + e.getMessage());
@@ -575,8 +651,11 @@ public final class Main implements Callable<Integer> {
             tracer.captureWholeHttp2(c -> capture.captureWhole(c.address(0), c.port(0), c.address(1), c.port(1)));
             capture.attach(iface);
             if (tls) {
-                tlsSource = TlsSource.start(tracer, capture, perfPages, ports, hostFilter, tlsLibs,
+                tlsSource = TlsSource.start(tracer, capture, perfPages, ports, hostFilter, ifindexes(iface), tlsLibs,
                         line -> info("tls: " + line));
+            }
+            if (tls && pcapFile != null) {
+                info("-w " + pcapFile + " holds the packets only, not the TLS plaintext: -r of it gives no HTTPS records");
             }
             Integer failed = afterAttach(ready, account);
             if (failed != null) {
@@ -618,7 +697,10 @@ public final class Main implements Callable<Integer> {
         } catch (CaptureException e) {
             return fail(exitCode(e.reason()), e.getMessage());
         } catch (TlsSource.BadLibrary e) {
-            return fail(ExitCode.USAGE, e.getMessage());
+            // A bad option found late (the file had to be probed): the usage hint of any other.
+            return fail(ExitCode.USAGE, e.getMessage() + (jsonStats() ? "" : System.lineSeparator()
+                    + "(--tls-lib names a library or program that exports OpenSSL's SSL_read and SSL_write,"
+                    + " e.g. a libssl.so.3)" + System.lineSeparator() + "Try 'httptrace --help' for usage."));
         } finally {
             if (tlsSource != null) {
                 tlsSummary = tlsSource.summary();
@@ -716,6 +798,35 @@ public final class Main implements Callable<Integer> {
             case BPF_REJECTED, NATIVE_LIBRARY -> ExitCode.BPF;
             case IO, OTHER -> ExitCode.FAILURE;
         };
+    }
+
+    /** The indexes of the interfaces {@code names} (comma-separated), empty for null (all interfaces). */
+    private static Set<Integer> ifindexes(String names) throws CaptureException {
+        if (names == null) {
+            return Set.of();
+        }
+        Set<Integer> out = new java.util.HashSet<>();
+        for (String name : names.split(",")) {
+            try {
+                NetworkInterface nif = NetworkInterface.getByName(name);
+                if (nif == null) {
+                    throw new CaptureException(CaptureException.Reason.NO_SUCH_INTERFACE, "no interface named '" + name + "'");
+                }
+                out.add(nif.getIndex());
+            } catch (SocketException e) {
+                throw new CaptureException(CaptureException.Reason.OTHER, "cannot list interfaces: " + e.getMessage());
+            }
+        }
+        return out;
+    }
+
+    /** Length of this host's longest interface name (the -f text column), 0 when they cannot be listed. */
+    private static int longestInterfaceName() {
+        try {
+            return NetworkInterface.networkInterfaces().mapToInt(n -> n.getName().length()).max().orElse(0);
+        } catch (SocketException e) {
+            return 0;
+        }
     }
 
     private static String interfaceList() throws SocketException {

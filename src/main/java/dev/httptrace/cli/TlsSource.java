@@ -11,6 +11,7 @@ import dev.httptrace.tls.TlsTracker;
 
 import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.function.Consumer;
 
 /**
@@ -45,9 +46,14 @@ final class TlsSource implements AutoCloseable {
         this.libraries = libraries;
     }
 
-    /** Starts the TLS capture beside the packet capture {@code packets} (told which connections it need not copy). */
+    /**
+     * Starts the TLS capture beside the packet capture {@code packets} (told which connections it need not copy).
+     *
+     * @param ifindexes --iface: only streams whose socket is routed on one of these interfaces (see
+     *                  {@link LocalRoutes}); empty: all
+     */
     static TlsSource start(Tracer tracer, NativeCapture packets, int perfPages, List<Integer> ports, HostFilter hosts,
-                           List<String> explicit, Consumer<String> report) throws CaptureException {
+                           Set<Integer> ifindexes, List<String> explicit, Consumer<String> report) throws CaptureException {
         // Plaintext comes in bigger bursts than packet heads (whole bodies, both ends when local): 4x the rings.
         TlsCapture capture = TlsCapture.open(perfPages * TLS_RING_FACTOR);
         TlsSource source = new TlsSource(tracer, capture, new TlsLibraries(capture, report));
@@ -65,6 +71,7 @@ final class TlsSource implements AutoCloseable {
                             packets.skipConnection(local, localPort, remote, remotePort);
                         }
                     });
+            tracer.routeTls(new LocalRoutes(), ifindexes.isEmpty() ? null : ifindexes::contains);
             for (String lib : explicit) {
                 String failure = source.libraries.attachExplicit(lib);
                 if (failure != null) throw new BadLibrary("--tls-lib " + lib + ": " + failure);

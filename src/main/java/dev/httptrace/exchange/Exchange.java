@@ -5,7 +5,8 @@ import java.util.List;
 /**
  * One HTTP exchange: a request and the response that answered it (or none).
  *
- * @param ifindex   interface the request was seen on (0 offline)
+ * @param ifindex   interface the request was seen on (0 offline, or for TLS plaintext the
+ *                  interface of its socket's route, 0 when unknown)
  * @param ipv6      true for IPv6 connections
  * @param client    the side that sent the request
  * @param server    the side that answered

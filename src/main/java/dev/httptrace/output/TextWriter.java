@@ -22,14 +22,20 @@ import java.time.zone.ZoneRules;
  * <pre>
  * 16:40:01.123456 lo    127.0.0.1:54321       -&gt; 127.0.0.1:8080        200 GET       1.234 ms     0 B     5 B /hello
  * 16:40:02.000001 lo    [::1]:40000           -&gt; [::1]:8080            --- POST                   10 B       - /upload [unanswered: timeout]
+ * 16:40:02.500000 lo    127.0.0.1:40002       -&gt; 127.0.0.1:8443        200 GET       2.000 ms     0 B     5 B /x [https: curl[4242] -&gt; nginx[17]]
  * </pre>
  *
  * Time of day of the request's first byte in the local time zone, with microseconds (as
- * tcpdump prints it); the interface (omitted when unknown); client -&gt; server; the status
+ * tcpdump prints it), preceded by the date when the request is not from the day the writer
+ * started (an offline capture, a trace past midnight); the interface ({@code -} when unknown),
+ * in a column as wide as the longest interface name expected (widened, once, by a longer
+ * one); client -&gt; server; the status
  * ({@code ---} when unanswered); the method; the latency in milliseconds; the request and
  * response body sizes; the target last, as it varies most. Markers at the end:
  * {@code [unanswered: why]}, {@code [gap]}, {@code [truncated]}, {@code [upgraded]},
- * {@code [retransmissions: n]}. Columns are padded to fixed widths (an IPv6 endpoint may
+ * {@code [retransmissions: n]}, and for an exchange read from TLS plaintext
+ * {@code [https: client -> server]} with the process at each end ({@code name[pid]}, {@code ?}
+ * for an end that was not traced). Columns are padded to fixed widths (an IPv6 endpoint may
  * push the rest of its line right). With colour, the status is coloured by its class
  * (2xx green, 3xx cyan, 4xx yellow, 5xx red, unanswered magenta).
  *
@@ -40,7 +46,11 @@ import java.time.zone.ZoneRules;
 public final class TextWriter implements ExchangeSink, Flushable {
 
     private static final String[] SIZE_UNITS = {" KiB", " MiB", " GiB", " TiB"};
-    private static final int IFACE_WIDTH = 5, ENDPOINT_WIDTH = 21, METHOD_WIDTH = 7, LATENCY_WIDTH = 11,
+    /** The narrowest interface column (fits "lo", "eth0", "ens3"). */
+    public static final int MIN_IFACE_WIDTH = 5;
+    /** The widest interface column: Linux names have at most 15 characters (IFNAMSIZ - 1). */
+    public static final int MAX_IFACE_WIDTH = 15;
+    private static final int ENDPOINT_WIDTH = 21, METHOD_WIDTH = 7, LATENCY_WIDTH = 11,
             SIZE_WIDTH = 7;
 
     private final OutputOptions options;
@@ -48,6 +58,9 @@ public final class TextWriter implements ExchangeSink, Flushable {
     private final InterfaceNameCache interfaceNames;
     private final LineBuffer buffer;
     private final ZoneRules zone;
+    /** Local epoch day the writer started on; a record of another day is printed with its date. */
+    private final long today;
+    private int ifaceWidth;
     private final StringBuilder line = new StringBuilder(256);
     private final char[] scratch = new char[64];
     private final Target target = new Target();
@@ -63,11 +76,27 @@ public final class TextWriter implements ExchangeSink, Flushable {
 
     /** @param colour colour the status by its class with ANSI escapes (for terminals) */
     public TextWriter(OutputStream out, OutputOptions options, boolean colour) {
-        this(out, options, ZoneId.systemDefault(), colour);
+        this(out, options, colour, MIN_IFACE_WIDTH);
     }
 
-    /** With an explicit time zone (tests). */
+    /**
+     * @param colour         colour the status by its class with ANSI escapes (for terminals)
+     * @param interfaceWidth width of the interface column: the longest name expected (this
+     *                       host's interfaces); clamped to {@value #MIN_IFACE_WIDTH}..{@value #MAX_IFACE_WIDTH}
+     */
+    public TextWriter(OutputStream out, OutputOptions options, boolean colour, int interfaceWidth) {
+        this(out, options, ZoneId.systemDefault(), colour, java.time.LocalDate.now().toEpochDay(), interfaceWidth);
+    }
+
+    /** With an explicit time zone, for a writer that started on the day of T0 in that zone (tests). */
     TextWriter(OutputStream out, OutputOptions options, ZoneId zone, boolean colour) {
+        this(out, options, zone, colour, Long.MIN_VALUE, MIN_IFACE_WIDTH);
+    }
+
+    /** @param today local epoch day the trace started; {@code Long.MIN_VALUE}: never print dates */
+    TextWriter(OutputStream out, OutputOptions options, ZoneId zone, boolean colour, long today, int interfaceWidth) {
+        this.today = today;
+        this.ifaceWidth = Math.clamp(interfaceWidth, MIN_IFACE_WIDTH, MAX_IFACE_WIDTH);
         this.colour = colour;
         this.options = options == null ? OutputOptions.defaults() : options;
         this.interfaceNames = new InterfaceNameCache(this.options.interfaceNames());
@@ -98,12 +127,16 @@ public final class TextWriter implements ExchangeSink, Flushable {
 
         localTime(rq.timestampNanos(), b);
         String ifname = interfaceNames.name(x.ifindex());
-        if (ifname != null) {
-            b.append(' ');
-            int at = b.length();
+        b.append(' ');
+        int at = b.length();
+        if (ifname == null) {
+            b.append('-');
+        } else {
             escaped(ifname, b);
-            padTo(b, at + IFACE_WIDTH);
         }
+        // A longer name than expected (an interface created since, a capture file's) widens the column for good.
+        ifaceWidth = Math.max(ifaceWidth, Math.min(b.length() - at, MAX_IFACE_WIDTH));
+        padTo(b, at + ifaceWidth);
         b.append(' ');
         int from = b.length();
         endpoint(x.client(), x.tls() == null ? null : x.tls().clientProcess(), b);
@@ -171,7 +204,24 @@ public final class TextWriter implements ExchangeSink, Flushable {
         if (t != null && t.retransmissions() > 0) {
             b.append(" [retransmissions: ").append(t.retransmissions()).append(']');
         }
+        if (x.tls() != null) {
+            b.append(" [https: ");
+            process(x.tls().clientProcess(), b);
+            b.append(" -> ");
+            process(x.tls().serverProcess(), b);
+            b.append(']');
+        }
         b.append('\n');
+    }
+
+    /** name[pid] of a traced process, ? for an end that was not traced. */
+    private static void process(dev.httptrace.exchange.ProcessInfo p, StringBuilder b) {
+        if (p == null) {
+            b.append('?');
+        } else {
+            escaped(p.name(), b);
+            b.append('[').append(p.pid()).append(']');
+        }
     }
 
     private void localTime(long epochNanos, StringBuilder b) {
@@ -179,6 +229,10 @@ public final class TextWriter implements ExchangeSink, Flushable {
         int micros = (int) (Math.floorMod(epochNanos, 1_000_000_000L) / 1000);
         if (secs < offsetFrom || secs >= offsetUntil) {
             updateOffset(secs);
+        }
+        long day = Math.floorDiv(secs + offsetSeconds, 86_400L);
+        if (today != Long.MIN_VALUE && day != today) {
+            b.append(java.time.LocalDate.ofEpochDay(day)).append(' ');
         }
         int secOfDay = (int) Math.floorMod(secs + offsetSeconds, 86_400L);
         int n = Formats.timeOfDayMicros(secOfDay, micros, scratch, 0);

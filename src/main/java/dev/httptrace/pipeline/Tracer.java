@@ -150,9 +150,20 @@ public final class Tracer {
      * @param filter  --port/--host for TLS streams (by their socket), or null for all
      */
     public void traceTls(SegmentFilter filter, TlsTracker.Kernel kernel) {
+        // Two sources: exchanges are put back in request order, within a window (see ReorderWindow).
+        order = new ReorderWindow(ORDER_WINDOW_NANOS, this::write);
         tcp.expectHandOvers();
         tls = new TlsTracker(settings.maxFlows(), settings.maxReorderBytes(), connections, filter,
                 tcp::handOver, tcp.counters(), kernel);
+    }
+
+    /**
+     * The TLS source's streams get the interface of their socket's route from {@code routes}; with
+     * {@code wanted} (not null: --iface) only streams routed on one of those interfaces are traced.
+     * Call after {@link #traceTls}.
+     */
+    public void routeTls(dev.httptrace.tls.SocketRoutes routes, java.util.function.IntPredicate wanted) {
+        tls.routeBy(routes, wanted);
     }
 
     /** Hot path of the TLS source: one record of the uprobes, in the order read. */
@@ -203,6 +214,7 @@ public final class Tracer {
         if (tls != null) tls.expire(nowEpochNanos, settings.idleTimeoutNanos(), settings.reorderTimeoutNanos());
         releaseWaiting(false);
         for (ProtocolModule m : modules) m.expire(nowEpochNanos, settings.reorderTimeoutNanos());
+        if (order != null) order.release(System.nanoTime());
     }
 
     /**
@@ -220,6 +232,7 @@ public final class Tracer {
         if (tls != null) tls.finish();
         releaseWaiting(true);
         for (ProtocolModule m : modules) m.finish();
+        if (order != null) order.releaseAll();
     }
 
     public Stats stats() {
@@ -247,6 +260,14 @@ public final class Tracer {
     private record WaitingForPeer(Exchange exchange, TlsOrigin origin, int clientSide, long sinceNanos) {}
 
     private final ArrayDeque<WaitingForPeer> waitingForPeer = new ArrayDeque<>();
+    /**
+     * With --tls: how long each exchange is held so that those of both sources come out in the
+     * order of their request's timestamp: more than {@link #PEER_WAIT_NANOS} plus the TLS rings'
+     * poll interval, so that an exchange waiting for its peer still comes before a later one seen in packets.
+     */
+    public static final long ORDER_WINDOW_NANOS = 250_000_000L;
+    /** Null with one source: exchanges are written as completed. */
+    private ReorderWindow order;
     /** How long a TLS exchange waits for the records of the other end's process (a local peer) before it is written. */
     static final long PEER_WAIT_NANOS = 150_000_000L;
 
@@ -277,6 +298,14 @@ public final class Tracer {
     }
 
     private void emit(Exchange exchange) {
+        if (order != null) {
+            order.add(exchange, System.nanoTime());
+        } else {
+            write(exchange);
+        }
+    }
+
+    private void write(Exchange exchange) {
         exchanges++;
         if (exchange.response() == null) unanswered++;
         sink.exchange(exchange);

@@ -37,9 +37,10 @@ public final class Connection {
         this.tls = null;
     }
 
-    private Connection(byte[] address0, int port0, byte[] address1, int port1, long timestampNanos, TlsOrigin tls) {
+    private Connection(int ifindex, byte[] address0, int port0, byte[] address1, int port1, long timestampNanos,
+                       TlsOrigin tls) {
         this.key = null;
-        this.ifindex = 0;
+        this.ifindex = ifindex;
         this.ipv6 = address0.length == 16;
         this.addresses = new byte[][] {address0.clone(), address1.clone()};
         this.ports = new int[] {port0, port1};
@@ -54,7 +55,13 @@ public final class Connection {
      */
     public static Connection ofTls(byte[] localAddress, int localPort, byte[] remoteAddress, int remotePort,
                                    long timestampNanos, TlsOrigin tls) {
-        return new Connection(localAddress, localPort, remoteAddress, remotePort, timestampNanos, tls);
+        return ofTls(0, localAddress, localPort, remoteAddress, remotePort, timestampNanos, tls);
+    }
+
+    /** As {@link #ofTls(byte[], int, byte[], int, long, TlsOrigin)}, on the interface the socket's route uses (0: unknown). */
+    public static Connection ofTls(int ifindex, byte[] localAddress, int localPort, byte[] remoteAddress, int remotePort,
+                                   long timestampNanos, TlsOrigin tls) {
+        return new Connection(ifindex, localAddress, localPort, remoteAddress, remotePort, timestampNanos, tls);
     }
 
     /** What the TLS source knows of this connection's ends; null for a connection seen in packets. */
@@ -71,7 +78,10 @@ public final class Connection {
         initiator = ack ? 1 - side : side;
     }
 
-    /** Interface of the first segment seen (a copy of it seen on another interface later does not change it). */
+    /**
+     * Interface of the first segment seen (a copy of it seen on another interface later does not
+     * change it); for a TLS connection, the interface of its socket's route, 0 when unknown.
+     */
     public int ifindex() { return ifindex; }
 
     public boolean ipv6() { return ipv6; }

@@ -50,7 +50,7 @@ public final class TlsTracker {
         public long skippedBytes() { return skippedBytes; }
         /** Records of the second traced end of a connection already reported from the first. */
         public long peerRecords() { return peerRecords; }
-        /** Records of streams left out by --port/--host. */
+        /** Records of streams left out by --port/--host/--iface. */
         public long filteredRecords() { return filteredRecords; }
         /** TLS streams seen. */
         public long streams() { return streams; }
@@ -118,6 +118,10 @@ public final class TlsTracker {
     private final TcpCounters tcpCounters;
     private final Counters counters = new Counters();
     private long latestTimestamp;
+    /** The interface of each stream's socket; null: not known (ifindex 0). */
+    private SocketRoutes routes;
+    /** --iface: the interfaces whose streams are kept (by their socket's route); null: any. */
+    private java.util.function.IntPredicate wanted;
 
     /**
      * @param filter   --port/--host: a stream whose socket fails it is left out (null: keep all);
@@ -140,6 +144,17 @@ public final class TlsTracker {
     }
 
     public Counters counters() { return counters; }
+
+    /**
+     * Gives each stream the interface of its socket's route, and with {@code wanted} (not null)
+     * leaves out, like the --port/--host filter, every stream whose socket is not routed on one
+     * of those interfaces or cannot be told (unknown socket, unknown route, ifindex 0): never
+     * more than asked.
+     */
+    public void routeBy(SocketRoutes routes, java.util.function.IntPredicate wanted) {
+        this.routes = routes;
+        this.wanted = wanted;
+    }
 
     /** Streams open now. */
     public int activeStreams() { return streams.size(); }
@@ -232,7 +247,9 @@ public final class TlsTracker {
         ProcessInfo process = processes.of(r.pid(), r.tid(), r.comm());
         s.process = process;
         if (!r.socketKnown()) counters.unknownSockets++;
-        if (filter != null && (!r.socketKnown() || !filter.accepts(segment(s, 0, 0, 0, Segment.ACK, 1, NO_BYTES, 0, 0, 0)))) {
+        int ifindex = routes == null || !r.socketKnown() ? 0 : routes.ifindex(s.localAddress, s.remoteAddress);
+        if (filter != null && (!r.socketKnown() || !filter.accepts(segment(s, 0, 0, 0, Segment.ACK, 1, NO_BYTES, 0, 0, 0)))
+                || wanted != null && (ifindex == 0 || !wanted.test(ifindex))) {
             s.filtered = true;
             kernel.mute(id.pid(), id.ssl(), r.serial());
             return s;
@@ -253,7 +270,7 @@ public final class TlsTracker {
             handOver.accept(s.socket, r.timestampNanos());
             kernel.skipPackets(s.localAddress, s.localPort, s.remoteAddress, s.remotePort);
         }
-        s.connection = Connection.ofTls(s.localAddress, s.localPort, s.remoteAddress, s.remotePort,
+        s.connection = Connection.ofTls(ifindex, s.localAddress, s.localPort, s.remoteAddress, s.remotePort,
                 r.timestampNanos(), new TlsOrigin(process, r.socketKnown()));
         s.handler = listener.opened(s.connection);
         s.directions[0] = new StreamReassembler(s.handler.stream(0), tcpCounters, maxReorderBytes);

@@ -154,6 +154,31 @@ class MainOptionsTest {
         }
     }
 
+    /** Issue 21: what tcpdump users reach for. */
+    @Test
+    void tcpdumpFilterExpressionsIfaceAnyListInterfacesAndSuggestions() throws Exception {
+        assertEquals(List.of("/login"), read("-q", "port", "80", "and", "host", "10.0.0.3").paths());
+        assertEquals(List.of("/login", "/v6"), read("-q", "tcp port 80 and (host 10.0.0.3 or net fd00::/64)").paths());
+        Run src = read("-q", "src", "host", "10.0.0.3");
+        assertEquals(ExitCode.USAGE, src.exit());
+        assertTrue(src.err().startsWith("httptrace: filter expression: 'src' is not supported: the kernel filters match"
+                + " either end of a connection"), src.err());
+        Run both = read("-q", "-p", "80", "port", "80");
+        assertEquals(ExitCode.USAGE, both.exit());
+        assertTrue(both.err().contains("either with -p (--host) or in the expression"), both.err());
+
+        assertEquals(4, read("-q", "-i", "any").paths().size(), "-i any: all interfaces, as without -i");
+
+        Run list = run("-D");
+        assertEquals(ExitCode.OK, list.exit(), list.err());
+        assertTrue(list.out().lines().anyMatch(l -> l.matches("\\d+\\.lo \\[Up, Loopback\\]")), list.out());
+        assertTrue(list.out().endsWith("any (all interfaces, as without -i)\n"), list.out());
+
+        Run typo = run("--ifcae", "lo");
+        assertEquals(ExitCode.USAGE, typo.exit());
+        assertTrue(typo.err().startsWith("httptrace: unknown option '--ifcae' (did you mean --iface?)"), typo.err());
+    }
+
     @Test
     void durationsMayHaveDecimals() throws Exception {
         Run r = read("-q", "-d", "1.5s");

@@ -46,6 +46,22 @@ class ErrorsIT {
             assertEquals(1, tracer.stderr().size(), "one line: " + tracer.stderr());
             String line = lastLine(tracer);
             assertTrue(line.startsWith("httptrace: ") && line.contains("run as root"), line);
+            // Issue 21: every capability live tracing needs is named (CAP_NET_RAW was missing).
+            assertTrue(line.endsWith("run as root, or with CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN and CAP_NET_RAW"), line);
+        }
+    }
+
+    /** Issue 21: each step that is refused says which capability it needs, the raw socket CAP_NET_RAW. */
+    @Test
+    void theStepThatIsRefusedNamesItsCapability() throws Exception {
+        Live.requireRoot();
+        var caps = "+bpf,+net_admin,+perfmon"; // no CAP_NET_RAW
+        var command = List.of("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                "--inh-caps=" + caps, "--ambient-caps=" + caps, Installed.launcher().toString(), "-i", "lo", "-p", "9");
+        try (var tracer = new TracerProcess(command, Installed.destdir())) {
+            assertEquals(3, tracer.waitFor(60), "stderr: " + tracer.stderr());
+            String line = lastLine(tracer);
+            assertTrue(line.contains("raw packet socket") && line.contains("it needs CAP_NET_RAW"), line);
         }
     }
 

@@ -68,6 +68,39 @@ class FiltersIT {
         }
     }
 
+    /**
+     * Issue 21: several -i (one socket on all interfaces, the kernel filter keeps theirs), -i any,
+     * and a tcpdump filter expression run in the kernel like -p.
+     */
+    @Test
+    void severalInterfacesAnyAndAFilterExpression() throws Exception {
+        Live.requireRoot();
+        List<String> others = java.net.NetworkInterface.networkInterfaces().map(java.net.NetworkInterface::getName)
+                .filter(n -> !n.equals("lo")).sorted().limit(2).toList();
+        try (var server = new TestServer("127.0.0.1");
+             var withLo = TracerProcess.start("-i " + others.getFirst() + " -i lo -p " + server.port(), "");
+             var any = TracerProcess.start("-i any port " + server.port(), "");
+             var without = TracerProcess.start("-i " + String.join(",", others) + " tcp port " + server.port(), "")) {
+            withLo.awaitTracing();
+            any.awaitTracing();
+            without.awaitTracing();
+            assertTrue(withLo.stderr().getFirst().startsWith("httptrace: tracing on " + others.getFirst() + ",lo, port "),
+                    withLo.stderr().toString());
+            curl(server.uri("/hello").toString());
+            curl(server.uri("/hello").toString());
+            Tcpdump.awaitLines(withLo, 2, 30);
+            Tcpdump.awaitLines(any, 2, 30);
+            for (var t : List.of(withLo, any, without)) {
+                Tcpdump.interrupt(t);
+                assertEquals(0, t.waitFor(30), t.stderr().toString());
+            }
+            assertEquals(2, withLo.stdout().size(), "lo is one of them");
+            assertEquals(2, any.stdout().size());
+            assertEquals(List.of(), without.stdout(), "none of " + others + " carries loopback traffic");
+            assertTrue(withLo.stdout().stream().allMatch(l -> l.contains("\"interface\":\"lo\"")), withLo.stdout().toString());
+        }
+    }
+
     @Test
     void expectFailsWhenTooFewExchangesBeforeTheDuration() throws Exception {
         Live.requireRoot();

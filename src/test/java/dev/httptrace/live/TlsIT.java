@@ -352,8 +352,8 @@ class TlsIT {
      * OpenSSL: not traced), so the client's stream is the only one. The exchange is reported,
      * and the record says the socket is unknown instead of carrying a guessed 4-tuple.
      *
-     * <p>A stream whose socket is unknown passes no --port/--host filter, so this tracer has
-     * none; it runs in a network namespace of its own, where -i lo carries no packets.
+     * <p>A stream whose socket is unknown passes no --port/--host/-i filter, so this tracer has
+     * none; it runs in a network namespace of its own, where only lo is, carrying no packets.
      */
     @Test
     void aMemoryBioProgramsExchangeIsReportedWithTheSocketUnknown() throws Exception {
@@ -380,7 +380,9 @@ class TlsIT {
         });
         server.start();
         Path ready = dir.resolve("ready-membio");
-        String command = "ip link set lo up && exec " + Live.launcher() + " --tls -i lo --stats json --ready-file " + ready;
+        // No -i: a stream whose socket is unknown has no known interface, and -i leaves it out
+        // (never more than asked); in this namespace lo is the only interface anyway.
+        String command = "ip link set lo up && exec " + Live.launcher() + " --tls --stats json --ready-file " + ready;
         try (TracerProcess tracer = new TracerProcess(List.of("unshare", "--net", "bash", "-c", command))) {
             tracer.awaitReadyFile(ready); // --stats json: no "tracing on" line
             Process client = new ProcessBuilder("python3", "-c", memoryBioClient(server.getAddress().getPort()))
@@ -470,6 +472,58 @@ class TlsIT {
         }
     }
 
+    /**
+     * Issue 21: an HTTPS exchange whose client is not traced (wget: GnuTLS) waits a moment for the
+     * process at its other end, so a plain request made after it used to come out first. Records
+     * come out in the order of their requests; each names the interface of its socket (lo); and
+     * {@code -i} of another interface leaves out the TLS traffic on lo.
+     */
+    @Test
+    void sequentialHttpsAndPlainRequestsComeOutInTheirOrderOnTheirInterfaceAndIfaceAppliesToTls() throws Exception {
+        try (TestServer plain = new TestServer("127.0.0.1")) {
+            String ports = " -p " + https + "," + plain.port();
+            String other = java.net.NetworkInterface.networkInterfaces()
+                    .filter(n -> !n.getName().equals("lo")).findFirst().orElseThrow().getName();
+            try (TracerProcess tracer = TracerProcess.start("--tls -i lo" + ports, "");
+                 TracerProcess elsewhere = TracerProcess.start("--tls -i " + other + ports, "")) {
+                tracer.awaitTracing();
+                elsewhere.awaitTracing();
+                List<String> expected = new ArrayList<>();
+                for (int i = 0; i < 3; i++) {
+                    run("wget", "-q", "-O", "/dev/null", "--no-check-certificate", url(https, "/hello?wget" + i));
+                    run("curl", "-s", "-o", "/dev/null", "http://127.0.0.1:" + plain.port() + "/hello?after" + i);
+                    expected.addAll(List.of("/hello?wget" + i, "/hello?after" + i));
+                }
+                awaitRecords(tracer, 6, ANY);
+                Tcpdump.interrupt(tracer);
+                Tcpdump.interrupt(elsewhere);
+                assertEquals(0, tracer.waitFor(30), String.join("\n", tracer.stderr()));
+                assertEquals(0, elsewhere.waitFor(30), String.join("\n", elsewhere.stderr()));
+                List<JsonNode> records = tracer.stdout().stream().map(TlsIT::json).toList();
+                assertEquals(expected, records.stream().map(r -> r.at("/url/original").asText()).toList(),
+                        "in the order the requests were made");
+                for (JsonNode r : records) {
+                    assertEquals("lo", r.at("/httptrace/interface").asText(), "the socket's interface: " + r);
+                }
+                assertEquals(List.of(), elsewhere.stdout(), "-i " + other + ": nothing of lo, HTTPS included");
+            }
+        }
+    }
+
+    /** Issue 21: -w with --tls writes the packets only; it says so at the start instead of leaving -r to surprise. */
+    @Test
+    void writeWithTlsSaysAtTheStartThatTheFileHoldsNoTlsPlaintext() throws Exception {
+        Path pcap = dir.resolve("tls.pcapng");
+        try (TracerProcess tracer = TracerProcess.start("--tls -i lo -p " + https + " -w " + pcap, "")) {
+            tracer.awaitTracing();
+            assertTrue(tracer.stderr().stream().anyMatch(l -> l.equals("httptrace: -w " + pcap
+                    + " holds the packets only, not the TLS plaintext: -r of it gives no HTTPS records")),
+                    String.join("\n", tracer.stderr()));
+            Tcpdump.interrupt(tracer);
+            assertEquals(0, tracer.waitFor(30), String.join("\n", tracer.stderr()));
+        }
+    }
+
     /** --tls-lib naming a file that is no OpenSSL (it does not export SSL_read and SSL_write) is exit 2. */
     @Test
     void aTlsLibThatIsNotOpenSslIsExit2() throws Exception {
@@ -478,6 +532,8 @@ class TlsIT {
             assertEquals(2, tracer.waitFor(60), String.join("\n", tracer.stderr()));
             assertTrue(tracer.stderr().contains("httptrace: --tls-lib " + zlib + ": " + zlib
                     + " does not export SSL_read and SSL_write"), String.join("\n", tracer.stderr()));
+            // A bad option found late gets the usage hint any other gets (issue 21).
+            assertTrue(tracer.stderr().contains("Try 'httptrace --help' for usage."), String.join("\n", tracer.stderr()));
             assertEquals(List.of(), tracer.stdout());
         }
     }

@@ -115,8 +115,72 @@ class TextWriterTest {
         f.method = "POST";
         f.target = "/upload";
         f.requestBody = 10;
-        assertEquals("16:40:01.123456 [::1]:54321           -> [2001:db8::1]:8080    --- POST                  10 B       - /upload [unanswered: timeout]\n",
+        assertEquals("16:40:01.123456 -     [::1]:54321           -> [2001:db8::1]:8080    --- POST                  10 B       - /upload [unanswered: timeout]\n",
                 text(OutputOptions.defaults(), ZoneOffset.UTC, f.build()));
+    }
+
+    @Test
+    void tlsRowsKeepTheInterfaceColumnAndNameTheProcessAtEachEnd() {
+        Fixtures.X f = x();
+        f.ifindex = 0; // the TLS source could not tell the interface
+        var curl = new dev.httptrace.exchange.ProcessInfo(4242, 4242, "curl", "curl", "/usr/bin/curl");
+        var nginx = new dev.httptrace.exchange.ProcessInfo(17, 18, "nginx", "nginx", null);
+        Exchange both = f.build().withTls(new Exchange.Tls(curl, nginx, true));
+        Exchange clientOnly = x().build().withTls(new Exchange.Tls(curl, null, true));
+        String[] lines = text(LO, ZoneOffset.UTC, x().build(), both, clientOnly).split("\n");
+        assertEquals("16:40:01.123456 -     127.0.0.1:54321       -> 127.0.0.1:8080        200 GET       1.234 ms     0 B     5 B /hello?x=1"
+                + " [https: curl[4242] -> nginx[17]]", lines[1]);
+        assertTrue(lines[2].startsWith("16:40:01.123456 lo    127.0.0.1:54321 "), lines[2]);
+        assertTrue(lines[2].endsWith(" [https: curl[4242] -> ?]"), lines[2]);
+        for (String l : lines) {
+            assertEquals(lines[0].indexOf("/hello"), l.indexOf("/hello"), l);
+        }
+    }
+
+    @Test
+    void aLongInterfaceNameWidensTheColumnInsteadOfPushingOneLine() {
+        OutputOptions names = new OutputOptions(i -> i == 1 ? "lo" : i == 2 ? "veth1a2b3c4d" : null, false, Set.of());
+        Fixtures.X veth = x();
+        veth.ifindex = 2;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        // The host's longest name is known at start: every line is aligned from the first.
+        TextWriter w = new TextWriter(out, names, ZoneOffset.UTC, false, Long.MIN_VALUE, "veth1a2b3c4d".length());
+        w.exchange(x().build());
+        w.exchange(veth.build());
+        w.exchange(x().build());
+        try {
+            w.flush();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        String[] lines = out.toString(StandardCharsets.UTF_8).split("\n");
+        assertEquals("16:40:01.123456 veth1a2b3c4d 127.0.0.1:54321 ", lines[1].substring(0, 45));
+        for (String l : lines) {
+            assertEquals(lines[0].indexOf("127.0.0.1"), l.indexOf("127.0.0.1"), l);
+            assertEquals(lines[0].indexOf("/hello"), l.indexOf("/hello"), l);
+        }
+        // Unknown at start (a name from a capture file): the column widens once, later lines align with it.
+        String[] later = text(names, ZoneOffset.UTC, x().build(), veth.build(), x().build()).split("\n");
+        assertEquals(later[1].indexOf("/hello"), later[2].indexOf("/hello"));
+    }
+
+    @Test
+    void theDateIsPrintedForRecordsNotFromTheDayTheTraceStarted() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        long day = java.time.LocalDate.parse("2026-11-23").toEpochDay();
+        TextWriter w = new TextWriter(out, LO, ZoneOffset.UTC, false, day, TextWriter.MIN_IFACE_WIDTH);
+        Fixtures.X next = x();
+        next.requestTime = Fixtures.nanos("2026-11-24T00:00:01Z");
+        w.exchange(x().build());
+        w.exchange(next.build());
+        try {
+            w.flush();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        String[] lines = out.toString(StandardCharsets.UTF_8).split("\n");
+        assertTrue(lines[0].startsWith("16:40:01.123456 lo "), lines[0]);
+        assertTrue(lines[1].startsWith("2026-11-24 00:00:01.000000 lo "), lines[1]);
     }
 
     @Test
@@ -173,9 +237,9 @@ class TextWriterTest {
     void userinfoIsRedactedUnlessSecretsShown() {
         Fixtures.X f = x();
         f.target = "http://u:p@h/";
-        assertEquals("16:40:01.123456 127.0.0.1:54321       -> 127.0.0.1:8080        200 GET       1.234 ms     0 B     5 B http://REDACTED:REDACTED@h/\n",
+        assertEquals("16:40:01.123456 -     127.0.0.1:54321       -> 127.0.0.1:8080        200 GET       1.234 ms     0 B     5 B http://REDACTED:REDACTED@h/\n",
                 text(OutputOptions.defaults(), ZoneOffset.UTC, f.build()));
-        assertEquals("16:40:01.123456 127.0.0.1:54321       -> 127.0.0.1:8080        200 GET       1.234 ms     0 B     5 B http://u:p@h/\n",
+        assertEquals("16:40:01.123456 -     127.0.0.1:54321       -> 127.0.0.1:8080        200 GET       1.234 ms     0 B     5 B http://u:p@h/\n",
                 text(new OutputOptions(null, true, Set.of()), ZoneOffset.UTC, f.build()));
     }
 

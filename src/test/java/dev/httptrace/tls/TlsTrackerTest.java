@@ -181,6 +181,57 @@ class TlsTrackerTest {
     }
 
     @Test
+    void exchangesOfBothSourcesComeOutInTheOrderOfTheirRequests() {
+        // An HTTPS exchange waits a moment for the process at its other end; a plain one seen in
+        // packets after it is complete at once. The later request must still come out second.
+        long t = dev.httptrace.testing.Conversation.create().now();
+        tracer.accept(call(t - 2_000_000, CLIENT, true, 0, 0, REQUEST, 40000, 443));
+        tracer.accept(call(t - 1_000_000, CLIENT, false, 0, REQUEST.length(), RESPONSE, 40000, 443));
+        for (Segment s : dev.httptrace.testing.Conversation.create().handshake()
+                .client("GET /after HTTP/1.1\r\nHost: x\r\n\r\n")
+                .server("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n").segments()) {
+            tracer.accept(s);
+        }
+        tracer.expire(t + 10_000_000);
+        assertEquals(List.of(), exchanges, "held for the window");
+        tracer.finish();
+        assertEquals(List.of("/hello", "/after"), exchanges.stream().map(x -> x.request().target()).toList());
+    }
+
+    @Test
+    void streamsCarryTheInterfaceOfTheirSocketsRouteAndIfaceLeavesOutTheOthers() {
+        // Port 443 is routed on interface 7, 8443 on 1; a socket that is not known has no route.
+        SocketRoutes routes = (local, remote) -> 7;
+        Tracer all = new Tracer(exchanges::add, Tracer.Settings.defaults());
+        all.traceTls(null, kernel);
+        all.routeTls(routes, null);
+        all.accept(call(1_000, CLIENT, true, 0, 0, REQUEST, 40000, 443));
+        all.accept(call(2_000, CLIENT, false, 0, REQUEST.length(), RESPONSE, 40000, 443));
+        all.finish();
+        assertEquals(List.of(7), exchanges.stream().map(Exchange::ifindex).toList(), "the record names its interface");
+
+        exchanges.clear();
+        Tracer onlyLo = new Tracer(exchanges::add, Tracer.Settings.defaults());
+        onlyLo.traceTls(null, kernel);
+        onlyLo.routeTls((local, remote) -> 1, i -> i == 9); // -i names interface 9; these sockets use 1
+        onlyLo.accept(call(1_000, CLIENT, true, 0, 0, REQUEST, 40000, 443));
+        onlyLo.accept(call(2_000, CLIENT, false, 0, REQUEST.length(), RESPONSE, 40000, 443));
+        onlyLo.accept(call(3_000, SERVER, true, 0, 0, REQUEST, 0, 0)); // socket unknown: cannot be on it
+        onlyLo.finish();
+        assertEquals(List.of(), exchanges, "never more than asked");
+        assertEquals(List.of(CLIENT + "/" + (0x1000 + CLIENT) + "/" + SERIAL, SERVER + "/" + (0x1000 + SERVER) + "/" + SERIAL),
+                muted, "the kernel stops copying them");
+
+        Tracer onIt = new Tracer(exchanges::add, Tracer.Settings.defaults());
+        onIt.traceTls(null, kernel);
+        onIt.routeTls((local, remote) -> 9, i -> i == 9);
+        onIt.accept(call(1_000, CLIENT, true, 0, 0, REQUEST, 40000, 443));
+        onIt.accept(call(2_000, CLIENT, false, 0, REQUEST.length(), RESPONSE, 40000, 443));
+        onIt.finish();
+        assertEquals(List.of(9), exchanges.stream().map(Exchange::ifindex).toList());
+    }
+
+    @Test
     void theProcessAtTheOtherEndIsFoundEvenWhenItsRecordsComeAfterTheExchangeIsComplete() {
         // The server's records were read first; the client's (its thread preempted before its
         // return probe) come after the server has answered.
@@ -199,6 +250,7 @@ class TlsTrackerTest {
     void aStreamWhoseSocketIsUnknownSaysSoAndStillReportsItsExchanges() throws Exception {
         tracer.accept(call(1_000, CLIENT, true, 0, 0, REQUEST, 0, 0));
         tracer.accept(call(2_000, CLIENT, false, 0, REQUEST.length(), RESPONSE, 0, 0));
+        tracer.finish(); // out of the order window
 
         assertEquals(1, exchanges.size());
         Exchange x = exchanges.getFirst();
@@ -217,6 +269,7 @@ class TlsTrackerTest {
         tracer.accept(call(1_000, CLIENT, true, 0, 0, REQUEST, 40000, 443));
         tracer.accept(call(1_100, SERVER, false, 0, 0, REQUEST, 443, 40000));
         tracer.accept(call(2_000, CLIENT, false, 0, REQUEST.length(), RESPONSE, 40000, 443));
+        tracer.finish(); // out of the order window
 
         JsonNode json = json(exchanges.getFirst());
         assertEquals("https", json.at("/url/scheme").asText());

@@ -68,16 +68,8 @@ class Http2IT {
 
     @AfterAll
     static void stopServers() throws Exception {
-        for (Process p : servers) {
-            p.descendants().forEach(ProcessHandle::destroy);
-            p.destroy();
-            p.waitFor(10, TimeUnit.SECONDS);
-        }
-        if (dir != null) {
-            try (var files = Files.walk(dir)) {
-                files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
-        }
+        for (Process p : servers) Live.stop(p);
+        Live.deleteTree(dir);
     }
 
     @Test

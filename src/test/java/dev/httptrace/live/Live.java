@@ -60,6 +60,22 @@ public final class Live {
         }
     }
 
+    /** Ends a server a test class started (by its process, with its children), waiting at most 10 s. */
+    static void stop(Process server) throws InterruptedException {
+        if (server == null) return;
+        server.descendants().forEach(ProcessHandle::destroy);
+        server.destroy();
+        server.waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
+    }
+
+    /** Deletes a test class's temporary directory and everything in it. */
+    static void deleteTree(Path dir) throws java.io.IOException {
+        if (dir == null) return;
+        try (var files = Files.walk(dir)) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+
     static Path projectDir() {
         return Path.of(System.getProperty("httptrace.project.dir", ".")).toAbsolutePath();
     }

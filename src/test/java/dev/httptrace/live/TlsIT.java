@@ -14,7 +14,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -119,16 +118,8 @@ class TlsIT {
 
     @AfterAll
     static void stopNginx() throws Exception {
-        if (nginx != null) {
-            nginx.descendants().forEach(ProcessHandle::destroy);
-            nginx.destroy();
-            nginx.waitFor(10, TimeUnit.SECONDS);
-        }
-        if (dir != null) {
-            try (var files = Files.walk(dir)) {
-                files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
-        }
+        Live.stop(nginx);
+        Live.deleteTree(dir);
     }
 
     @Test

@@ -40,6 +40,8 @@ final class Http2Connection implements ProtocolConnection, FrameHandler {
     private final HpackDecoder[] decoders;
     private int clientSide;
     private final HashMap<Integer, Stream> streams = new HashMap<>();
+    /** The stream of the latest lookup: DATA pieces of one stream come in runs, and a map lookup boxes ids over 127. */
+    private Stream recent;
     /** Highest client stream id whose stream was seen opening, or (mid-way) first seen at all. */
     private int highestClientStream;
     /** The first stream whose request HEADERS were seen; streams below it opened before the join. */
@@ -187,14 +189,14 @@ final class Http2Connection implements ProtocolConnection, FrameHandler {
     @Override
     public void dataEnd(int side, int streamId, boolean endStream, long ts) {
         if (!endStream) return;
-        Stream s = streams.get(streamId);
+        Stream s = open(streamId);
         if (s != null) end(s, side, ts);
     }
 
     @Override
     public void rstStream(int side, int streamId, long errorCode, long ts) {
         recognised = true;
-        Stream s = streams.get(streamId);
+        Stream s = open(streamId);
         if (s == null) return;
         counters.rstStreams++;
         s.reset = new Exchange.Reset(errorCode, Frames.errorName(errorCode), isClient(side, s) ? "client" : "server");
@@ -251,13 +253,14 @@ final class Http2Connection implements ProtocolConnection, FrameHandler {
     @Override
     public void onHandedOver() {
         streams.clear();
+        recent = null;
     }
 
     // ---- streams ----
 
     /** The stream {@code id}; opened when it is new. Null for stream 0, closed streams, and beyond the bound. */
     private Stream stream(int id, int side, boolean headers, long ts) {
-        Stream s = streams.get(id);
+        Stream s = open(id);
         if (s != null || id == 0) return s;
         boolean clientStream = (id & 1) == 1;
         if (clientStream && id <= highestClientStream && id >= firstRequestSeen && firstRequestSeen > 0) {
@@ -272,6 +275,15 @@ final class Http2Connection implements ProtocolConnection, FrameHandler {
         s = new Stream(id, side, ts);
         s.pushed = !clientStream;
         streams.put(id, s);
+        return s;
+    }
+
+    /** The open stream {@code id}, or null. */
+    private Stream open(int id) {
+        Stream s = recent;
+        if (s != null && s.id == id) return s;
+        s = streams.get(id);
+        if (s != null) recent = s;
         return s;
     }
 
@@ -331,6 +343,7 @@ final class Http2Connection implements ProtocolConnection, FrameHandler {
 
     private void emit(Stream s, String end, String unanswered) {
         if (streams.remove(s.id) == null) return;
+        if (recent == s) recent = null;
         int client = clientOf(s);
         int server = 1 - client;
         Exchange.Grpc grpc = s.grpc(client);

@@ -131,9 +131,8 @@ public final class ProtocolRouter implements ConnectionHandler, ProtocolContext 
         }
     }
 
-    /** One stream event kept while undecided: data (a copy), or a gap. */
-    private record Held(byte[] data, long seq, long ack, long timestampNanos, boolean segmentStart,
-                        long gap, boolean lost) {}
+    /** Bytes kept (a copy) while undecided; a gap or an end decides at once, so nothing else is kept. */
+    private record Held(byte[] data, long seq, long ack, long timestampNanos, boolean segmentStart) {}
 
     /** One direction: passes through once decided; until then holds its start and first bytes. */
     private final class Side implements StreamConsumer {
@@ -198,10 +197,8 @@ public final class ProtocolRouter implements ConnectionHandler, ProtocolContext 
                 b = new byte[heldBytes + len];
                 int at = 0;
                 for (Held h : held) {
-                    if (h.data() != null) {
-                        System.arraycopy(h.data(), 0, b, at, h.data().length);
-                        at += h.data().length;
-                    }
+                    System.arraycopy(h.data(), 0, b, at, h.data().length);
+                    at += h.data().length;
                 }
                 System.arraycopy(buf, off, b, at, len);
                 o = 0;
@@ -219,7 +216,7 @@ public final class ProtocolRouter implements ConnectionHandler, ProtocolContext 
                 }
             }
             if (more && heldBytes + len < MAX_SNIFF_BYTES) {
-                hold(new Held(Arrays.copyOfRange(buf, off, off + len), seq, ack, ts, segmentStart, 0, false));
+                hold(new Held(Arrays.copyOfRange(buf, off, off + len), seq, ack, ts, segmentStart));
                 heldBytes += len;
                 nextSeq = SeqNum.add(seq, len);
                 return false;
@@ -254,11 +251,7 @@ public final class ProtocolRouter implements ConnectionHandler, ProtocolContext 
             c.onStart(startSeq, midStream, startTimestamp);
             if (held == null) return;
             for (Held h : held) {
-                if (h.data() != null) {
-                    c.onData(h.data(), 0, h.data().length, h.seq(), h.ack(), h.timestampNanos(), h.segmentStart());
-                } else {
-                    c.onGap(h.gap(), h.lost(), h.timestampNanos());
-                }
+                c.onData(h.data(), 0, h.data().length, h.seq(), h.ack(), h.timestampNanos(), h.segmentStart());
             }
             held = null;
             heldBytes = 0;
